@@ -1,0 +1,63 @@
+package csm
+
+import (
+	"net/url"
+
+	"github.com/aws/aws-sdk-go/aws/awserr"
+	"github.com/aws/aws-sdk-go/aws/request"
+)
+
+// exception is what a metric reports about a failed attempt or call.
+type exception struct {
+	code    string
+	message string
+	aws     bool // a service's error response, as opposed to a client-side error
+}
+
+// classify turns a request error into a CSM exception.
+//
+// An AwsException is an error the service returned in its response: its code
+// and its own message. Everything else (a failed connection, a canceled
+// context, a response that could not be decoded, a parameter that failed
+// validation) is an SdkException: the SDK's error code and the message of
+// the underlying cause, not the SDK's wrapper text such as "send request
+// failed".
+func classify(err error) exception {
+	aerr, ok := err.(awserr.Error)
+	if !ok {
+		return exception{code: "Error", message: err.Error()}
+	}
+	code := aerr.Code()
+	switch code {
+	case request.ErrCodeRequestError, request.ErrCodeSerialization, request.CanceledErrorCode,
+		request.ErrCodeResponseTimeout, request.ErrCodeRead, request.ErrCodeInvalidPresignExpire:
+		return exception{code: code, message: causeMessage(aerr)}
+	}
+	if failure, ok := err.(awserr.RequestFailure); ok && failure.StatusCode() != 0 {
+		return exception{code: code, message: aerr.Message(), aws: true}
+	}
+	return exception{code: code, message: causeMessage(aerr)}
+}
+
+// causeMessage returns the message of the error an SDK error wraps, skipping
+// the SDK's own wrappers and net/http's *url.Error (whose text repeats the
+// method and URL). An error with no cause gives its own message.
+func causeMessage(aerr awserr.Error) string {
+	var cause error = aerr
+	for {
+		switch e := cause.(type) {
+		case awserr.Error:
+			if e.OrigErr() == nil {
+				return e.Message()
+			}
+			cause = e.OrigErr()
+		case *url.Error:
+			if e.Err == nil {
+				return e.Error()
+			}
+			cause = e.Err
+		default:
+			return cause.Error()
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package csm
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/request"
+)
+
+// Client side metric handler names. They are the original package's names,
+// so that InjectHandlers replaces handlers that aws-sdk-go's own session put
+// there instead of running both.
+const (
+	APICallMetricHandlerName        = "awscsm.SendAPICallMetric"
+	APICallAttemptMetricHandlerName = "awscsm.SendAPICallAttemptMetric"
+)
+
+// injectMu serializes InjectHandlers, whose handler lists are plain slices.
+var injectMu sync.Mutex
+
+// InjectHandlers adds the reporter's handlers to handlers, so that every API
+// call made by clients created from them is reported: one ApiCallAttempt
+// metric per HTTP attempt, from the CompleteAttempt list, and one ApiCall
+// metric per call, from the Complete list.
+//
+// It replaces any handlers already there under the same names, its own or
+// those of aws-sdk-go's built-in CSM, so calling it more than once never
+// duplicates metrics. It is safe to call from many goroutines at once.
+// Clients and requests copy their handlers when they are created, so only
+// those created afterwards are affected.
+//
+//	r, err := csm.Start("clientID", "127.0.0.1:31000")
+//	if err != nil {
+//		return err
+//	}
+//	sess := session.Must(session.NewSession())
+//	r.InjectHandlers(&sess.Handlers)
+//	svc := s3.New(sess)
+func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
+	if rep == nil || handlers == nil {
+		return
+	}
+	injectMu.Lock()
+	defer injectMu.Unlock()
+
+	handlers.Complete.RemoveByName(APICallMetricHandlerName)
+	handlers.CompleteAttempt.RemoveByName(APICallAttemptMetricHandlerName)
+	handlers.Complete.PushFrontNamed(request.NamedHandler{
+		Name: APICallMetricHandlerName,
+		Fn:   rep.sendAPICallMetric,
+	})
+	handlers.CompleteAttempt.PushFrontNamed(request.NamedHandler{
+		Name: APICallAttemptMetricHandlerName,
+		Fn:   rep.sendAPICallAttemptMetric,
+	})
+}
+
+// sendAPICallAttemptMetric runs after each HTTP attempt.
+func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
+	if !rep.enabled() {
+		return
+	}
+	now := time.Now()
+	m := metric{
+		kind:           kindAPICallAttempt,
+		clientID:       rep.clientID,
+		api:            r.Operation.Name,
+		service:        r.ClientInfo.ServiceID,
+		timestamp:      unixMilli(r.AttemptTime),
+		attemptLatency: now.Sub(r.AttemptTime).Milliseconds(),
+		region:         aws.StringValue(r.Config.Region),
+	}
+	if req := r.HTTPRequest; req != nil {
+		if req.URL != nil {
+			m.fqdn = req.URL.Hostname()
+		}
+		m.userAgent = req.Header.Get("User-Agent")
+		// The access key and the session token are read from the signed
+		// request: asking the credentials provider could start a fetch.
+		m.accessKey = accessKeyID(req.Header.Get("Authorization"))
+		if rep.sendToken {
+			m.sessionToken = req.Header.Get("X-Amz-Security-Token")
+		}
+	}
+	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
+		m.httpStatusCode = resp.StatusCode
+		m.xAmzID2 = resp.Header.Get("X-Amz-Id-2")
+		m.xAmzRequestID = resp.Header.Get("X-Amz-Request-Id")
+		m.xAmznRequestID = resp.Header.Get("X-Amzn-Requestid")
+	}
+	if r.Error != nil {
+		m.setException(classify(r.Error))
+	}
+	rep.queue.push(m)
+}
+
+// sendAPICallMetric runs once per API call, after its last attempt.
+func (rep *Reporter) sendAPICallMetric(r *request.Request) {
+	if !rep.enabled() {
+		return
+	}
+	now := time.Now()
+	m := metric{
+		kind:      kindAPICall,
+		clientID:  rep.clientID,
+		api:       r.Operation.Name,
+		service:   r.ClientInfo.ServiceID,
+		timestamp: unixMilli(r.Time),
+		latency:   now.Sub(r.Time).Milliseconds(),
+		region:    aws.StringValue(r.Config.Region),
+	}
+	// A call that failed before its first attempt (parameter validation,
+	// a build error) has made no attempt.
+	if !r.AttemptTime.IsZero() {
+		m.attemptCount = r.RetryCount + 1
+	}
+	if req := r.HTTPRequest; req != nil {
+		m.userAgent = req.Header.Get("User-Agent")
+	}
+	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
+		m.httpStatusCode = resp.StatusCode
+	}
+	if r.Error != nil {
+		m.setException(classify(r.Error))
+		// The call failed on an error the retryer would have retried,
+		// had it any retries left.
+		m.maxRetriesExceeded = aws.BoolValue(r.Retryable) &&
+			r.Retryer != nil && r.RetryCount >= r.MaxRetries()
+	}
+	rep.queue.push(m)
+}
+
+func (m *metric) setException(e exception) {
+	if e.aws {
+		m.awsException, m.awsExceptionMessage = e.code, e.message
+	} else {
+		m.sdkException, m.sdkExceptionMessage = e.code, e.message
+	}
+}
+
+// accessKeyID returns the access key ID from a Signature Version 4 (or 4a)
+// Authorization header: "AWS4-HMAC-SHA256 Credential=AKID/date/...".
+func accessKeyID(authorization string) string {
+	const prefix = "Credential="
+	i := strings.Index(authorization, prefix)
+	if i < 0 {
+		return ""
+	}
+	cred := authorization[i+len(prefix):]
+	j := strings.IndexByte(cred, '/')
+	if j < 0 {
+		return ""
+	}
+	return cred[:j]
+}
+
+// unixMilli is t.UnixMilli, except that the zero time gives 0.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}

@@ -1,0 +1,154 @@
+package csm
+
+import "unicode/utf8"
+
+// metricKind tells the two kinds of datagram apart.
+type metricKind uint8
+
+const (
+	kindAPICall metricKind = iota + 1
+	kindAPICallAttempt
+)
+
+// String returns the datagram's "Type" value.
+func (k metricKind) String() string {
+	if k == kindAPICall {
+		return "ApiCall"
+	}
+	return "ApiCallAttempt"
+}
+
+// Limits on the raw length of string fields, in bytes. The first group are
+// those of the other AWS SDKs' CSM implementations; the second bounds fields
+// the SDKs leave unbounded, so that a datagram always fits in maxDatagramSize.
+const (
+	maxClientIDLen         = 255
+	maxUserAgentLen        = 256
+	maxExceptionLen        = 128
+	maxExceptionMessageLen = 512
+
+	maxNameLen      = 128 // Service and Api
+	maxFqdnLen      = 255 // the longest DNS name
+	maxRegionLen    = 64
+	maxAccessKeyLen = 128
+	maxRequestIDLen = 256
+)
+
+// maxDatagramSize is the largest datagram the reporter sends. Receivers
+// commonly read into 8 KiB buffers.
+const maxDatagramSize = 8192
+
+// metric is one CSM datagram before encoding. It is a plain value with no
+// pointers to the request, so it can be queued and encoded after the API
+// call has moved on. Empty strings and zero status codes are left out of the
+// datagram; ClientId, Timestamp and the latency and count fields are always
+// written.
+type metric struct {
+	kind      metricKind
+	clientID  string
+	api       string
+	service   string
+	timestamp int64 // milliseconds since the Unix epoch
+
+	// ApiCall only.
+	attemptCount       int
+	latency            int64 // milliseconds
+	maxRetriesExceeded bool
+
+	// ApiCallAttempt only.
+	fqdn           string
+	attemptLatency int64 // milliseconds
+	sessionToken   string
+	accessKey      string
+	xAmzID2        string
+	xAmzRequestID  string
+	xAmznRequestID string
+
+	// Both kinds. On an ApiCall they are written as the Final* fields and
+	// describe the last attempt.
+	userAgent           string
+	region              string
+	httpStatusCode      int
+	awsException        string
+	awsExceptionMessage string
+	sdkException        string
+	sdkExceptionMessage string
+
+	// flushed, when set, marks a flush request rather than a metric: the
+	// sender closes it once everything queued before it has been written.
+	flushed chan struct{}
+}
+
+// truncate cuts every string field to its limit in bytes, never in the
+// middle of a UTF-8 sequence.
+func (m *metric) truncate() {
+	m.clientID = truncateString(m.clientID, maxClientIDLen)
+	m.api = truncateString(m.api, maxNameLen)
+	m.service = truncateString(m.service, maxNameLen)
+	m.fqdn = truncateString(m.fqdn, maxFqdnLen)
+	m.accessKey = truncateString(m.accessKey, maxAccessKeyLen)
+	m.xAmzID2 = truncateString(m.xAmzID2, maxRequestIDLen)
+	m.xAmzRequestID = truncateString(m.xAmzRequestID, maxRequestIDLen)
+	m.xAmznRequestID = truncateString(m.xAmznRequestID, maxRequestIDLen)
+	m.userAgent = truncateString(m.userAgent, maxUserAgentLen)
+	m.region = truncateString(m.region, maxRegionLen)
+	m.awsException = truncateString(m.awsException, maxExceptionLen)
+	m.awsExceptionMessage = truncateString(m.awsExceptionMessage, maxExceptionMessageLen)
+	m.sdkException = truncateString(m.sdkException, maxExceptionLen)
+	m.sdkExceptionMessage = truncateString(m.sdkExceptionMessage, maxExceptionMessageLen)
+}
+
+// truncateEscaped cuts every string field so that its JSON-escaped form fits
+// in the field's limit. It is the fallback for metrics whose strings are
+// mostly characters that escape to several bytes; with it, every field but
+// the session token has a bounded encoded size.
+func (m *metric) truncateEscaped() {
+	m.clientID = truncateEscaped(m.clientID, maxClientIDLen)
+	m.api = truncateEscaped(m.api, maxNameLen)
+	m.service = truncateEscaped(m.service, maxNameLen)
+	m.fqdn = truncateEscaped(m.fqdn, maxFqdnLen)
+	m.accessKey = truncateEscaped(m.accessKey, maxAccessKeyLen)
+	m.xAmzID2 = truncateEscaped(m.xAmzID2, maxRequestIDLen)
+	m.xAmzRequestID = truncateEscaped(m.xAmzRequestID, maxRequestIDLen)
+	m.xAmznRequestID = truncateEscaped(m.xAmznRequestID, maxRequestIDLen)
+	m.userAgent = truncateEscaped(m.userAgent, maxUserAgentLen)
+	m.region = truncateEscaped(m.region, maxRegionLen)
+	m.awsException = truncateEscaped(m.awsException, maxExceptionLen)
+	m.awsExceptionMessage = truncateEscaped(m.awsExceptionMessage, maxExceptionMessageLen)
+	m.sdkException = truncateEscaped(m.sdkException, maxExceptionLen)
+	m.sdkExceptionMessage = truncateEscaped(m.sdkExceptionMessage, maxExceptionMessageLen)
+}
+
+// truncateString returns the longest prefix of s that is at most n bytes
+// long and does not end inside a UTF-8 sequence.
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Step back over continuation bytes to the start of the sequence that
+	// straddles the cut. A string that is not valid UTF-8 is cut at most
+	// utf8.UTFMax-1 bytes early; the encoder replaces what is invalid.
+	i := n
+	for back := 0; i > 0 && back < utf8.UTFMax-1 && !utf8.RuneStart(s[i]); back++ {
+		i--
+	}
+	if !utf8.RuneStart(s[i]) {
+		i = n
+	}
+	return s[:i]
+}
+
+// truncateEscaped returns the longest prefix of s, cut between characters,
+// whose JSON-escaped form (without quotes) is at most n bytes long.
+func truncateEscaped(s string, n int) string {
+	size := 0
+	for i := 0; i < len(s); {
+		w, step := escapedLen(s, i)
+		if size+w > n {
+			return s[:i]
+		}
+		size += w
+		i += step
+	}
+	return s
+}

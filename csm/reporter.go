@@ -1,0 +1,161 @@
+package csm
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+)
+
+// Reporter gathers the metrics of API requests and sends them to the CSM
+// agent. A process has at most one, started by Start or Enable and returned
+// by Get. All of its methods are safe to call from many goroutines at once,
+// and all of them are no-ops on a nil *Reporter.
+type Reporter struct {
+	clientID string
+	url      string
+	// sendToken is whether attempts may carry the session token: only
+	// when the agent is on a loopback address, so that a token never
+	// crosses a network in clear text.
+	sendToken bool
+
+	conn   *net.UDPConn
+	paused atomic.Bool
+	queue  metricChan
+	stats  counters
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// newReporter connects a UDP socket to url and starts the sender goroutine.
+func newReporter(clientID, url string) (*Reporter, error) {
+	raddr, err := resolveAgent(url)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		return nil, fmt.Errorf("csm: cannot open a socket to the agent at %q: %w", url, err)
+	}
+	remote := conn.RemoteAddr().(*net.UDPAddr)
+	rep := &Reporter{
+		clientID:  clientID,
+		url:       url,
+		sendToken: remote.IP.IsLoopback(),
+		conn:      conn,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	rep.queue = newMetricChan(MetricsChannelSize, &rep.stats)
+	go rep.run()
+	return rep, nil
+}
+
+// resolveAgent resolves the agent's address.
+func resolveAgent(url string) (*net.UDPAddr, error) {
+	raddr, err := net.ResolveUDPAddr("udp", url)
+	if err != nil {
+		return nil, fmt.Errorf("csm: invalid agent address %q: %w", url, err)
+	}
+	if raddr.Port == 0 {
+		return nil, fmt.Errorf("csm: invalid agent address %q: port 0", url)
+	}
+	return raddr, nil
+}
+
+// run is the sender goroutine: it encodes each queued metric and writes it
+// as one datagram. It alone touches the socket and the encoding buffer.
+func (rep *Reporter) run() {
+	defer close(rep.done)
+	buf := make([]byte, 0, maxDatagramSize)
+	for {
+		select {
+		case m := <-rep.queue.ch:
+			if m.flushed != nil {
+				close(m.flushed)
+				continue
+			}
+			buf = encodeMetric(buf[:0], &m)
+			if _, err := rep.conn.Write(buf); err != nil {
+				rep.stats.writeErrors.Add(1)
+			} else {
+				rep.stats.sent.Add(1)
+			}
+		case <-rep.stop:
+			return
+		}
+	}
+}
+
+// close stops the sender goroutine and closes the socket. Metrics still
+// queued are discarded. The process-wide reporter is never closed; tests
+// close the reporters they make.
+func (rep *Reporter) close() {
+	close(rep.stop)
+	<-rep.done
+	_ = rep.conn.Close()
+}
+
+// Pause stops the reporter from producing metrics: API calls made while it
+// is paused are not reported (they are counted in Stats.DroppedPaused).
+// Metrics already queued are still sent. Pause may be called any number of
+// times; Continue resumes.
+func (rep *Reporter) Pause() {
+	if rep == nil {
+		return
+	}
+	rep.paused.Store(true)
+}
+
+// Continue resumes reporting after Pause. It may be called any number of
+// times, paused or not.
+func (rep *Reporter) Continue() {
+	if rep == nil {
+		return
+	}
+	rep.paused.Store(false)
+}
+
+// Stats returns a snapshot of the reporter's counters. A nil reporter
+// returns zero Stats.
+func (rep *Reporter) Stats() Stats {
+	if rep == nil {
+		return Stats{}
+	}
+	return rep.stats.snapshot()
+}
+
+// Flush waits until every metric queued before the call has been written to
+// the agent's socket, or until ctx is done, in which case it returns
+// ctx.Err(). A short-lived process, such as an AWS Lambda handler, calls it
+// before returning so that its last metrics are not lost with the process.
+//
+// Flush takes one place in the queue while it waits for its turn, so it
+// should not be called in a tight loop.
+func (rep *Reporter) Flush(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
+	flushed := make(chan struct{})
+	select {
+	case rep.queue.ch <- metric{flushed: flushed}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-flushed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enabled reports whether a handler should build a metric, and counts the
+// metric as dropped when the reporter is paused.
+func (rep *Reporter) enabled() bool {
+	if rep.paused.Load() {
+		rep.stats.droppedPaused.Add(1)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,150 @@
+package csm
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/session"
+)
+
+// Enable turns on CSM for sess as the settings ask, the way aws-sdk-go's
+// session does it: it reads the settings (see the package documentation),
+// starts the process's reporter or reuses the running one, and injects its
+// handlers into sess.Handlers, replacing the handlers of aws-sdk-go's
+// built-in CSM if the session has them. Clients created from sess afterwards
+// are reported.
+//
+// Enable returns nil, nil when the settings do not enable CSM. It returns a
+// *SettingError when a setting is malformed or conflicts with the running
+// reporter; sess is then left as it was and works without this package's
+// monitoring.
+func Enable(sess *session.Session) (*Reporter, error) {
+	if sess == nil {
+		return nil, errors.New("csm: Enable needs a session, got nil")
+	}
+	s, err := loadSettings()
+	if err != nil {
+		return nil, err
+	}
+	if !s.enabled {
+		return nil, nil
+	}
+	rep, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	rep.InjectHandlers(&sess.Handlers)
+	return rep, nil
+}
+
+// start returns the reporter the settings ask for, with errors that name the
+// settings at fault.
+func (s settings) start() (*Reporter, error) {
+	rep, err := start(s.clientID.value, s.address())
+	if err != nil {
+		return nil, s.blame(err)
+	}
+	return rep, nil
+}
+
+// check returns the error start would return, without starting anything.
+func (s settings) check() error {
+	addr := s.address()
+	mu.Lock()
+	err := checkRunning(s.clientID.value, addr)
+	mu.Unlock()
+	if err == nil {
+		_, err = resolveAgent(addr)
+	}
+	if err != nil {
+		return s.blame(err)
+	}
+	return nil
+}
+
+// blame wraps an error of start in a *SettingError that names the settings
+// at fault.
+func (s settings) blame(err error) error {
+	var mismatch *mismatchError
+	switch {
+	case errors.As(err, &mismatch) && mismatch.what == "client ID":
+		return &SettingError{Setting: s.clientID.source, Value: s.clientID.value, Err: mismatch}
+	case errors.As(err, &mismatch):
+		return &SettingError{Setting: s.host.source + " and " + s.port.source, Value: s.address(), Err: mismatch}
+	default:
+		// The port was checked when the settings were read, so what is
+		// left to fail is the host.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return &SettingError{Setting: s.host.source, Value: s.host.value, Err: err}
+	}
+}
+
+// NewSession is session.NewSession followed by Enable: it returns a session
+// whose clients are reported as the CSM settings ask.
+//
+// It differs from session.NewSession with CSM enabled in two ways: nothing
+// is written to the session's logger (aws-sdk-go logs "Enabling CSM", which
+// its default logger prints to stdout), and the metrics come from this
+// package.
+//
+// If the session was created but CSM could not be enabled, NewSession
+// returns both the session, which works without monitoring, and a
+// *SettingError; a program that treats monitoring as optional can go on with
+// the session. aws-sdk-go reads the same environment variables and refuses
+// some bad values itself (a port that is not a number, a host that does not
+// resolve): then there is no session, and the error still names the setting.
+func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
+	// aws-sdk-go's built-in CSM logs while the session is created; keep that
+	// out of the user's logger, then give the session the logger it would
+	// have had.
+	logger := aws.NewDefaultLogger()
+	for _, c := range cfgs {
+		if c != nil && c.Logger != nil {
+			logger = c.Logger
+		}
+	}
+	quiet := append(cfgs[:len(cfgs):len(cfgs)], &aws.Config{Logger: discardLogger{}})
+
+	sess, err := newSDKSession(quiet)
+	if err != nil {
+		// When the SDK refused a CSM setting, say which.
+		if s, serr := loadSettings(); serr != nil {
+			return nil, serr
+		} else if s.enabled {
+			if serr := s.check(); serr != nil {
+				return nil, serr
+			}
+		}
+		return nil, err
+	}
+	sess.Config.Logger = logger
+
+	if _, err := Enable(sess); err != nil {
+		return sess, err
+	}
+	return sess, nil
+}
+
+// newSDKSession calls session.NewSession and turns the panic of aws-sdk-go's
+// built-in CSM (its Start with another client ID or address than its running
+// reporter's) into an error.
+func newSDKSession(cfgs []*aws.Config) (sess *session.Session, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			perr, ok := p.(error)
+			if !ok || !strings.HasPrefix(perr.Error(), "inconsistent ") {
+				panic(p)
+			}
+			sess, err = nil, perr
+		}
+	}()
+	return session.NewSession(cfgs...)
+}
+
+// discardLogger is an aws.Logger that writes nothing.
+type discardLogger struct{}
+
+func (discardLogger) Log(...interface{}) {}

@@ -1,0 +1,13 @@
+module github.com/opencsm/csm-go
+
+go 1.19
+
+require (
+	github.com/aws/aws-sdk-go v1.55.8
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/jmespath/go-jmespath v0.4.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

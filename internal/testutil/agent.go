@@ -1,0 +1,197 @@
+// Package testutil holds test helpers shared by the packages of this module.
+package testutil
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// maxDatagram is the largest UDP payload; the agent reads whole datagrams so
+// that a sender's oversized datagram shows up as a failing size check instead
+// of being cut silently.
+const maxDatagram = 65535
+
+// waitLimit bounds how long a helper waits for datagrams that should already
+// be in the socket buffer. It is a safety net against a hung test, not a
+// measured duration: the helpers return as soon as the datagrams are there.
+const waitLimit = 10 * time.Second
+
+// Agent is a CSM agent for tests: a real UDP socket on 127.0.0.1 (or ::1)
+// that keeps every datagram it receives.
+type Agent struct {
+	conn *net.UDPConn
+
+	mu       sync.Mutex
+	received [][]byte
+	arrived  chan struct{} // closed and replaced on every datagram
+	done     chan struct{}
+}
+
+// NewAgent starts an agent on a free port of 127.0.0.1. It is closed when the
+// test ends.
+func NewAgent(t testing.TB) *Agent {
+	t.Helper()
+	return NewAgentOn(t, "127.0.0.1:0")
+}
+
+// NewAgentOn starts an agent on the given loopback address ("[::1]:0", or a
+// fixed port to restart an agent where an earlier one was).
+func NewAgentOn(t testing.TB, addr string) *Agent {
+	t.Helper()
+	udpAddr, err := net.ResolveUDPAddr("udp", addr)
+	require.NoError(t, err)
+	require.True(t, udpAddr.IP.IsLoopback(), "test agents listen on loopback only, not %s", addr)
+	conn, err := net.ListenUDP("udp", udpAddr)
+	require.NoError(t, err)
+	// A large receive buffer keeps bursts in tests from being dropped by the
+	// kernel before the read loop gets to them.
+	_ = conn.SetReadBuffer(8 << 20)
+
+	a := &Agent{conn: conn, arrived: make(chan struct{}), done: make(chan struct{})}
+	go a.read()
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *Agent) read() {
+	defer close(a.done)
+	buf := make([]byte, maxDatagram)
+	for {
+		n, _, err := a.conn.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		a.mu.Lock()
+		a.received = append(a.received, bytes.Clone(buf[:n]))
+		close(a.arrived)
+		a.arrived = make(chan struct{})
+		a.mu.Unlock()
+	}
+}
+
+// Close stops the agent and frees its port. It is safe to call more than once.
+func (a *Agent) Close() {
+	_ = a.conn.Close()
+	<-a.done
+}
+
+// Addr returns the agent's address, such as "127.0.0.1:43817".
+func (a *Agent) Addr() string { return a.conn.LocalAddr().String() }
+
+// Host returns the agent's IP address as a string.
+func (a *Agent) Host() string { return a.conn.LocalAddr().(*net.UDPAddr).IP.String() }
+
+// Port returns the agent's port as a string, as AWS_CSM_PORT takes it.
+func (a *Agent) Port() string {
+	return strconv.Itoa(a.conn.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// Raw returns a copy of every datagram received so far, in order.
+func (a *Agent) Raw() [][]byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([][]byte(nil), a.received...)
+}
+
+// Len returns how many datagrams have been received so far.
+func (a *Agent) Len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.received)
+}
+
+// Events decodes every datagram received so far. Each must be one JSON object.
+func (a *Agent) Events(t testing.TB) []map[string]any {
+	t.Helper()
+	raw := a.Raw()
+	events := make([]map[string]any, 0, len(raw))
+	for _, b := range raw {
+		events = append(events, Decode(t, b))
+	}
+	return events
+}
+
+// Decode decodes one datagram as a JSON object, keeping numbers as
+// json.Number so that integers stay exact.
+func Decode(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	require.NoError(t, dec.Decode(&m), "datagram is not a JSON object: %q", b)
+	require.False(t, dec.More(), "datagram holds more than one JSON value: %q", b)
+	return m
+}
+
+// WaitLen waits until at least n datagrams have arrived and fails the test if
+// they do not come.
+func (a *Agent) WaitLen(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		a.mu.Lock()
+		got, arrived := len(a.received), a.arrived
+		a.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-arrived:
+		case <-deadline.C:
+			require.FailNow(t, "datagrams missing", "want %d datagrams, got %d", n, got)
+		}
+	}
+}
+
+// Sync returns once every datagram that reached the agent's socket before the
+// call has been read. It sends a marker datagram to the agent and waits for
+// it: the socket's receive queue is first in, first out, so everything ahead
+// of the marker has been read by then. The marker is not kept.
+func (a *Agent) Sync(t testing.TB) {
+	t.Helper()
+	conn, err := net.Dial("udp", a.Addr())
+	require.NoError(t, err)
+	defer conn.Close()
+
+	a.mu.Lock()
+	before := len(a.received)
+	a.mu.Unlock()
+	marker := []byte("csm-testutil-sync-" + strconv.FormatInt(time.Now().UnixNano(), 10))
+	_, err = conn.Write(marker)
+	require.NoError(t, err)
+
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		a.mu.Lock()
+		for i := len(a.received) - 1; i >= before; i-- {
+			if bytes.Equal(a.received[i], marker) {
+				a.received = append(a.received[:i], a.received[i+1:]...)
+				a.mu.Unlock()
+				return
+			}
+		}
+		arrived := a.arrived
+		a.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-deadline.C:
+			require.FailNow(t, "agent did not receive its sync marker")
+		}
+	}
+}
+
+// Reset forgets every datagram received so far.
+func (a *Agent) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.received = nil
+}
