@@ -101,17 +101,6 @@ func loadSuite(path string) (*conformanceSuite, error) {
 	return &s, nil
 }
 
-func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := runConformanceCase(spec); err != nil {
-			fmt.Fprintln(os.Stderr, "conformance case:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // TestConformance runs every case of the suite through real aws-sdk-go
 // clients, each in a process of its own (the reporter and its client ID are
 // process-wide, as are the environment variables a case sets), and compares

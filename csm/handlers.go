@@ -111,10 +111,9 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 		latency:   now.Sub(r.Time).Milliseconds(),
 		region:    aws.StringValue(r.Config.Region),
 	}
-	// A call that failed before its first attempt (parameter validation,
-	// a build error) has made no attempt.
-	if !r.AttemptTime.IsZero() {
-		m.attemptCount = r.RetryCount + 1
+	m.attemptCount = r.RetryCount
+	if sentLastAttempt(r) {
+		m.attemptCount++
 	}
 	if req := r.HTTPRequest; req != nil {
 		m.userAgent = req.Header.Get("User-Agent")
@@ -130,6 +129,18 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 			r.Retryer != nil && r.RetryCount >= r.MaxRetries()
 	}
 	rep.queue.push(m)
+}
+
+// sentLastAttempt reports whether the last round of the request's retry
+// loop reached the network. A round that failed in its Build or Sign
+// handlers (a parameter that failed validation, missing credentials, a
+// context canceled before sending) did not: then Request.Send, before it
+// runs the Complete handlers, stands in an empty response with a non-nil
+// Header and no status. A response from the network, and the stand-in for a
+// failed send, always differ from it.
+func sentLastAttempt(r *request.Request) bool {
+	resp := r.HTTPResponse
+	return resp != nil && (resp.StatusCode != 0 || resp.Header == nil || len(resp.Header) > 0)
 }
 
 func (m *metric) setException(e exception) {

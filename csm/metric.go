@@ -125,17 +125,17 @@ func truncateString(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	// Step back over continuation bytes to the start of the sequence that
-	// straddles the cut. A string that is not valid UTF-8 is cut at most
-	// utf8.UTFMax-1 bytes early; the encoder replaces what is invalid.
+	// Find the start of the character the cut falls in; if that character
+	// is a valid one that straddles the cut, cut before it. Invalid bytes
+	// are cut where asked: the encoder replaces them anyway.
 	i := n
 	for back := 0; i > 0 && back < utf8.UTFMax-1 && !utf8.RuneStart(s[i]); back++ {
 		i--
 	}
-	if !utf8.RuneStart(s[i]) {
-		i = n
+	if _, size := utf8.DecodeRuneInString(s[i:]); size > 1 && i+size > n {
+		return s[:i]
 	}
-	return s[:i]
+	return s[:n]
 }
 
 // truncateEscaped returns the longest prefix of s, cut between characters,

@@ -37,11 +37,10 @@ func newReporter(clientID, url string) (*Reporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csm: cannot open a socket to the agent at %q: %w", url, err)
 	}
-	remote := conn.RemoteAddr().(*net.UDPAddr)
 	rep := &Reporter{
 		clientID:  clientID,
 		url:       url,
-		sendToken: remote.IP.IsLoopback(),
+		sendToken: isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP),
 		conn:      conn,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -61,6 +60,13 @@ func resolveAgent(url string) (*net.UDPAddr, error) {
 		return nil, fmt.Errorf("csm: invalid agent address %q: port 0", url)
 	}
 	return raddr, nil
+}
+
+// isLoopback reports whether ip, the address a reporter's socket is
+// connected to, is on this host's loopback interface (127.0.0.0/8 or ::1).
+// A socket dialed to "localhost" or to an empty host is connected to one.
+func isLoopback(ip net.IP) bool {
+	return ip.IsLoopback()
 }
 
 // run is the sender goroutine: it encodes each queued metric and writes it

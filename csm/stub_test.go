@@ -29,6 +29,9 @@ type stubResponse struct {
 	ErrorCode    string
 	ErrorMessage string
 	SendErr      *sendError
+	// Cancel, when set, is called during the attempt, which then fails
+	// with the request context's error.
+	Cancel func()
 }
 
 // sendError is a transport error; aws-sdk-go retries it when it is
@@ -63,6 +66,10 @@ func (t *stubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.attempts++
 	t.mu.Unlock()
 
+	if r.Cancel != nil {
+		r.Cancel()
+		return nil, req.Context().Err()
+	}
 	if r.SendErr != nil {
 		return nil, r.SendErr
 	}

@@ -4,6 +4,7 @@ package testutil
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"strconv"
 	"sync"
@@ -45,19 +46,33 @@ func NewAgent(t testing.TB) *Agent {
 // fixed port to restart an agent where an earlier one was).
 func NewAgentOn(t testing.TB, addr string) *Agent {
 	t.Helper()
+	a, err := Listen(addr)
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	return a
+}
+
+// Listen starts an agent on the given loopback address. The caller closes
+// it; tests use NewAgent, which does.
+func Listen(addr string) (*Agent, error) {
 	udpAddr, err := net.ResolveUDPAddr("udp", addr)
-	require.NoError(t, err)
-	require.True(t, udpAddr.IP.IsLoopback(), "test agents listen on loopback only, not %s", addr)
+	if err != nil {
+		return nil, err
+	}
+	if !udpAddr.IP.IsLoopback() {
+		return nil, fmt.Errorf("test agents listen on loopback only, not %s", addr)
+	}
 	conn, err := net.ListenUDP("udp", udpAddr)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	// A large receive buffer keeps bursts in tests from being dropped by the
 	// kernel before the read loop gets to them.
 	_ = conn.SetReadBuffer(8 << 20)
 
 	a := &Agent{conn: conn, arrived: make(chan struct{}), done: make(chan struct{})}
 	go a.read()
-	t.Cleanup(a.Close)
-	return a
+	return a, nil
 }
 
 func (a *Agent) read() {

@@ -1,0 +1,252 @@
+package csm
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// jsonMetric is the metric as encoding/json would write it: the reference
+// the hand-written encoder must equal byte for byte.
+type jsonMetric struct {
+	ClientID                 *string `json:"ClientId,omitempty"`
+	API                      *string `json:"Api,omitempty"`
+	Service                  *string `json:"Service,omitempty"`
+	Timestamp                *int64  `json:"Timestamp,omitempty"`
+	Type                     *string `json:"Type,omitempty"`
+	Version                  *int    `json:"Version,omitempty"`
+	AttemptCount             *int    `json:"AttemptCount,omitempty"`
+	Latency                  *int64  `json:"Latency,omitempty"`
+	Fqdn                     *string `json:"Fqdn,omitempty"`
+	UserAgent                *string `json:"UserAgent,omitempty"`
+	AttemptLatency           *int64  `json:"AttemptLatency,omitempty"`
+	SessionToken             *string `json:"SessionToken,omitempty"`
+	Region                   *string `json:"Region,omitempty"`
+	AccessKey                *string `json:"AccessKey,omitempty"`
+	HTTPStatusCode           *int    `json:"HttpStatusCode,omitempty"`
+	XAmzID2                  *string `json:"XAmzId2,omitempty"`
+	XAmznRequestID           *string `json:"XAmznRequestId,omitempty"`
+	XAmzRequestID            *string `json:"XAmzRequestId,omitempty"`
+	AWSException             *string `json:"AwsException,omitempty"`
+	AWSExceptionMessage      *string `json:"AwsExceptionMessage,omitempty"`
+	SDKException             *string `json:"SdkException,omitempty"`
+	SDKExceptionMessage      *string `json:"SdkExceptionMessage,omitempty"`
+	FinalHTTPStatusCode      *int    `json:"FinalHttpStatusCode,omitempty"`
+	FinalAWSException        *string `json:"FinalAwsException,omitempty"`
+	FinalAWSExceptionMessage *string `json:"FinalAwsExceptionMessage,omitempty"`
+	FinalSDKException        *string `json:"FinalSdkException,omitempty"`
+	FinalSDKExceptionMessage *string `json:"FinalSdkExceptionMessage,omitempty"`
+	MaxRetriesExceeded       *int    `json:"MaxRetriesExceeded,omitempty"`
+}
+
+func reference(m *metric) jsonMetric {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	optInt := func(v int) *int {
+		if v == 0 {
+			return nil
+		}
+		return &v
+	}
+	kind, version, clientID, api, service, ts := m.kind.String(), 1, m.clientID, m.api, m.service, m.timestamp
+	j := jsonMetric{
+		ClientID: &clientID, API: &api, Service: &service, Timestamp: &ts, Type: &kind, Version: &version,
+		Fqdn: opt(m.fqdn), UserAgent: opt(m.userAgent), SessionToken: opt(m.sessionToken),
+		Region: opt(m.region), AccessKey: opt(m.accessKey),
+	}
+	if m.kind == kindAPICall {
+		count, latency, exceeded := m.attemptCount, m.latency, 0
+		if m.maxRetriesExceeded {
+			exceeded = 1
+		}
+		j.AttemptCount, j.Latency, j.MaxRetriesExceeded = &count, &latency, &exceeded
+		j.FinalHTTPStatusCode = optInt(m.httpStatusCode)
+		j.FinalAWSException, j.FinalAWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
+		j.FinalSDKException, j.FinalSDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
+		return j
+	}
+	latency := m.attemptLatency
+	j.AttemptLatency = &latency
+	j.HTTPStatusCode = optInt(m.httpStatusCode)
+	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.xAmzID2), opt(m.xAmznRequestID), opt(m.xAmzRequestID)
+	j.AWSException, j.AWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
+	j.SDKException, j.SDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
+	return j
+}
+
+// nasty holds characters that encoding/json escapes, and invalid UTF-8.
+const nasty = "q\"b\\s/<a>&\x00\x01\x1f\b\f\n\r\t\u2028\u2029\x7f é 日本 🙂 \xff\xfe\xc3"
+
+func testMetrics() map[string]metric {
+	return map[string]metric{
+		"attempt": {
+			kind: kindAPICallAttempt, clientID: "client", api: "GetObject", service: "S3",
+			timestamp: 1764121200123, attemptLatency: 42, fqdn: "bucket.s3.us-west-2.amazonaws.com",
+			userAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", sessionToken: "token", region: "us-west-2",
+			accessKey: "AKID", httpStatusCode: 200, xAmzID2: "id2", xAmzRequestID: "rid",
+		},
+		"failed attempt": {
+			kind: kindAPICallAttempt, api: "PutItem", service: "DynamoDB", timestamp: 1,
+			httpStatusCode: 400, awsException: "ValidationException", awsExceptionMessage: "bad <input> & \"quotes\"",
+			xAmznRequestID: "amzn",
+		},
+		"sdk error attempt": {
+			kind: kindAPICallAttempt, api: "Op", service: "Svc", sdkException: "RequestError",
+			sdkExceptionMessage: "dial tcp 127.0.0.1:1: connect: connection refused",
+		},
+		"call": {
+			kind: kindAPICall, clientID: "", api: "GetObject", service: "S3", timestamp: 1764121200000,
+			attemptCount: 3, latency: 1200, userAgent: "ua", region: "eu-west-1", httpStatusCode: 503,
+			awsException: "SlowDown", awsExceptionMessage: "Please reduce your request rate.", maxRetriesExceeded: true,
+		},
+		"call without attempt": {kind: kindAPICall, api: "Op", service: "Svc", sdkException: "InvalidParameter"},
+		"nasty strings": {
+			kind: kindAPICallAttempt, clientID: nasty, api: nasty, service: nasty, fqdn: nasty,
+			userAgent: nasty, sessionToken: nasty, region: nasty, accessKey: nasty, xAmzID2: nasty,
+			awsException: nasty, awsExceptionMessage: nasty, sdkException: nasty, sdkExceptionMessage: nasty,
+		},
+	}
+}
+
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	for name, m := range testMetrics() {
+		m := m
+		t.Run(name, func(t *testing.T) {
+			got := encodeMetric(nil, &m)
+			want, err := json.Marshal(reference(&m))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+			assert.True(t, json.Valid(got))
+			assert.True(t, utf8.Valid(got))
+		})
+	}
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	inputs := []string{"", "plain", nasty, strings.Repeat("\x00", 10), "\xed\xa0\x80 surrogate", "\U0010FFFF", "\xf4\x90\x80\x80"}
+	for r := rune(0); r < 0x300; r++ {
+		inputs = append(inputs, string(r))
+	}
+	for _, s := range inputs {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(appendString(nil, s)), "%q", s)
+		for i := 0; i < len(s); {
+			w, size := escapedLen(s, i)
+			assert.Equal(t, w, len(appendString(nil, s[i:i+size]))-2, "escaped length of %q", s[i:i+size])
+			i += size
+		}
+	}
+}
+
+func TestTruncateString(t *testing.T) {
+	cases := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"aé", 2, "a"}, // é is 2 bytes: not cut in half
+		{"aé", 3, "aé"},
+		{"a🙂", 4, "a"}, // 🙂 is 4 bytes
+		{"a🙂b", 5, "a🙂"},
+		{"日本", 4, "日"},
+		{"\xff\xff\xff", 2, "\xff\xff"}, // invalid UTF-8 is cut where asked
+		{"a\x80\x80\x80\x80\x80", 3, "a\x80\x80"},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, truncateString(tc.in, tc.n), "truncateString(%q, %d)", tc.in, tc.n)
+	}
+}
+
+func TestTruncateLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("é", n) } // 2 bytes each
+	m := metric{
+		kind: kindAPICallAttempt, clientID: long(300), userAgent: long(300),
+		awsException: long(300), awsExceptionMessage: long(600),
+		sdkException: long(300), sdkExceptionMessage: long(600),
+	}
+	m.truncate()
+	assert.Equal(t, long(127), m.clientID, "255 bytes hold 127 é")
+	assert.Equal(t, long(128), m.userAgent)
+	assert.Equal(t, long(64), m.awsException)
+	assert.Equal(t, long(256), m.awsExceptionMessage)
+	assert.Equal(t, long(64), m.sdkException)
+	assert.Equal(t, long(256), m.sdkExceptionMessage)
+}
+
+func TestEncodeSizeBound(t *testing.T) {
+	worst := strings.Repeat("\x00", 20000) // every byte escapes to six
+	fill := func(token string) metric {
+		return metric{
+			kind: kindAPICallAttempt, clientID: worst, api: worst, service: worst, fqdn: worst,
+			userAgent: worst, sessionToken: token, region: worst, accessKey: worst,
+			xAmzID2: worst, xAmzRequestID: worst, xAmznRequestID: worst,
+			awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst,
+			timestamp: 1 << 62, attemptLatency: 1 << 62, httpStatusCode: 599,
+		}
+	}
+
+	token := strings.Repeat("T", 2000)
+	m := fill(token)
+	b := encodeMetric(nil, &m)
+	assert.LessOrEqual(t, len(b), maxDatagramSize)
+	assert.True(t, json.Valid(b))
+	assert.Contains(t, string(b), token, "a token that fits is kept whole")
+
+	m = fill(strings.Repeat("T", 20000))
+	b = encodeMetric(nil, &m)
+	assert.LessOrEqual(t, len(b), maxDatagramSize)
+	assert.True(t, json.Valid(b))
+	assert.NotContains(t, string(b), "SessionToken", "a token that does not fit is left out, not cut")
+
+	call := metric{kind: kindAPICall, clientID: worst, api: worst, service: worst, userAgent: worst, region: worst,
+		awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst}
+	b = encodeMetric(nil, &call)
+	assert.LessOrEqual(t, len(b), maxDatagramSize)
+	assert.True(t, json.Valid(b))
+}
+
+func FuzzEncodeMetric(f *testing.F) {
+	f.Add("client", "ua", "message", "token", int64(1), true)
+	f.Add(nasty, nasty, nasty, nasty, int64(-1), false)
+	f.Add(strings.Repeat("\x00", 3000), strings.Repeat("\u2028", 3000), strings.Repeat("<", 3000), strings.Repeat("x", 9000), int64(1<<62), true)
+	f.Fuzz(func(t *testing.T, clientID, userAgent, message, token string, n int64, call bool) {
+		m := metric{
+			kind: kindAPICallAttempt, clientID: clientID, api: message, service: userAgent, timestamp: n,
+			attemptLatency: n, fqdn: message, userAgent: userAgent, sessionToken: token, region: clientID,
+			accessKey: clientID, xAmzID2: message, xAmzRequestID: token, xAmznRequestID: userAgent,
+			awsException: clientID, awsExceptionMessage: message, sdkException: userAgent, sdkExceptionMessage: message,
+			httpStatusCode: int(n % 1000),
+		}
+		if call {
+			m.kind, m.latency, m.attemptCount, m.maxRetriesExceeded = kindAPICall, n, int(n%10), n%2 == 0
+		}
+		b := encodeMetric(nil, &m)
+		if len(b) > maxDatagramSize {
+			t.Fatalf("datagram of %d bytes", len(b))
+		}
+		if !json.Valid(b) || !utf8.Valid(b) {
+			t.Fatalf("invalid JSON or UTF-8: %q", b)
+		}
+		// Whatever the truncation did, the bytes are those encoding/json
+		// writes for the truncated metric.
+		want, err := json.Marshal(reference(&m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(want) != string(b) {
+			t.Fatalf("differs from encoding/json:\n got %s\nwant %s", b, want)
+		}
+	})
+}

@@ -1,0 +1,321 @@
+package csm_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go/aws"
+	awscsm "github.com/aws/aws-sdk-go/aws/csm"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/request"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/internal/testutil"
+)
+
+func TestAttemptFields(t *testing.T) {
+	rep, agent := startReporter(t, "fields")
+	c := newInstrumentedClient(t, rep, &stubTransport{responses: []stubResponse{{
+		Status: 200,
+		Headers: map[string]string{
+			"x-amz-id-2":       "id-2",
+			"x-amz-request-id": "request-id",
+			"x-amzn-RequestId": "amzn-request-id",
+		},
+	}}})
+	require.NoError(t, callOperation(c, "Fields"))
+	flushAndSync(t, rep, agent)
+
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	attempt, call := events[0], events[1]
+	assert.Equal(t, "ApiCallAttempt", attempt["Type"])
+	assert.Equal(t, "fields", attempt["ClientId"])
+	assert.Equal(t, "CSM Test", attempt["Service"])
+	assert.Equal(t, "Fields", attempt["Api"])
+	assert.Equal(t, "csmtest.us-west-2.amazonaws.com", attempt["Fqdn"])
+	assert.Equal(t, testRegion, attempt["Region"])
+	assert.Equal(t, testAccessKey, attempt["AccessKey"])
+	assert.Equal(t, testSessionToken, attempt["SessionToken"], "the agent is on loopback")
+	assert.Equal(t, "id-2", attempt["XAmzId2"])
+	assert.Equal(t, "request-id", attempt["XAmzRequestId"])
+	assert.Equal(t, "amzn-request-id", attempt["XAmznRequestId"])
+	assert.Contains(t, attempt["UserAgent"], "aws-sdk-go/")
+	assert.EqualValues(t, "1", attempt["Version"].(interface{ String() string }).String())
+
+	assert.Equal(t, "ApiCall", call["Type"])
+	assert.EqualValues(t, "200", call["FinalHttpStatusCode"].(interface{ String() string }).String())
+	for _, f := range []string{"AccessKey", "SessionToken", "Fqdn", "XAmzId2"} {
+		assert.NotContains(t, call, f)
+	}
+	for _, raw := range agent.Raw() {
+		assert.NotContains(t, string(raw), testSecretKey)
+		assert.False(t, strings.HasSuffix(string(raw), "\n"), "no trailing newline")
+	}
+}
+
+func TestInjectHandlersIdempotent(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	isolateEnv(t)
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	before := sess.Handlers.Complete.Len()
+
+	rep.InjectHandlers(&sess.Handlers)
+	rep.InjectHandlers(&sess.Handlers)
+	assert.Equal(t, before+1, sess.Handlers.Complete.Len())
+
+	require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "Once"))
+	flushAndSync(t, rep, agent)
+	assert.Equal(t, 2, agent.Len(), "one attempt and one call, not twice each")
+}
+
+// TestInjectHandlersReplacesOriginal injects aws-sdk-go's own CSM handlers,
+// then ours: only ours may run.
+func TestInjectHandlersReplacesOriginal(t *testing.T) {
+	original, err := awscsm.Start("", sdkAgent.Addr())
+	require.NoError(t, err)
+	rep, agent := startReporter(t, "")
+
+	handlers := request.Handlers{}
+	original.InjectHandlers(&handlers)
+	rep.InjectHandlers(&handlers)
+	require.Equal(t, 1, handlers.Complete.Len())
+	require.Equal(t, 1, handlers.CompleteAttempt.Len())
+
+	isolateEnv(t)
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	sess.Handlers.Complete = handlers.Complete
+	sess.Handlers.CompleteAttempt = handlers.CompleteAttempt
+	require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "Replaced"))
+	flushAndSync(t, rep, agent)
+	assert.Equal(t, csm.Stats{Queued: 2, Sent: 2}, rep.Stats(), "our handlers ran once each")
+}
+
+func TestCredentials(t *testing.T) {
+	cases := []struct {
+		name        string
+		credentials *credentials.Credentials
+		accessKey   string
+	}{
+		{"anonymous", credentials.AnonymousCredentials, ""},
+		{"static", credentials.NewStaticCredentials("AKIDSTATIC", testSecretKey, ""), "AKIDSTATIC"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, agent := startReporter(t, "")
+			c := newInstrumentedClient(t, rep, &stubTransport{}, &aws.Config{Credentials: tc.credentials})
+			require.NoError(t, callOperation(c, "Creds"))
+			flushAndSync(t, rep, agent)
+			events := agent.Events(t)
+			require.Len(t, events, 2)
+			if tc.accessKey == "" {
+				assert.NotContains(t, events[0], "AccessKey")
+			} else {
+				assert.Equal(t, tc.accessKey, events[0]["AccessKey"])
+			}
+			assert.NotContains(t, events[0], "SessionToken")
+		})
+	}
+}
+
+// TestNilCredentials runs the handlers on requests whose configuration has
+// no credentials at all (the original dereferences them and crashes).
+func TestNilCredentials(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	c.Config.Credentials = nil
+	c.Handlers.Sign.Clear() // an unsigned request, as with a custom signer
+	require.NoError(t, callOperation(c, "NilCreds"))
+	flushAndSync(t, rep, agent)
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	assert.NotContains(t, events[0], "AccessKey")
+}
+
+// countingProvider counts how often credentials are fetched. Its
+// credentials are always expired, so every Get fetches.
+type countingProvider struct{ fetches atomic.Int32 }
+
+func (p *countingProvider) Retrieve() (credentials.Value, error) {
+	p.fetches.Add(1)
+	return credentials.Value{AccessKeyID: "AKIDFETCHED", SecretAccessKey: testSecretKey}, nil
+}
+func (p *countingProvider) IsExpired() bool { return true }
+
+func TestNoCredentialFetch(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	provider := &countingProvider{}
+	c := newInstrumentedClient(t, rep, &stubTransport{responses: []stubResponse{{Status: 500}, {Status: 500}, {Status: 200}}},
+		&aws.Config{Credentials: credentials.NewCredentials(provider)})
+	require.NoError(t, callOperation(c, "Fetch"))
+	flushAndSync(t, rep, agent)
+
+	// The signer fetches once per attempt; reporting adds nothing (the
+	// original fetches once more per attempt).
+	assert.Equal(t, int32(3), provider.fetches.Load())
+	events := agent.Events(t)
+	require.Len(t, events, 4)
+	assert.Equal(t, "AKIDFETCHED", events[0]["AccessKey"])
+}
+
+func TestCallOutcomes(t *testing.T) {
+	retryable := &sendError{msg: "connection reset", retryable: true}
+	cases := []struct {
+		name       string
+		maxRetries int
+		responses  []stubResponse
+		want       map[string]string // fields of the ApiCall, as JSON text
+		absent     []string
+	}{{
+		name:       "last retry succeeded",
+		maxRetries: 1,
+		responses:  []stubResponse{{Status: 503, ErrorCode: "ServiceUnavailable"}, {Status: 200}},
+		want:       map[string]string{"AttemptCount": "2", "MaxRetriesExceeded": "0", "FinalHttpStatusCode": "200"},
+		absent:     []string{"FinalAwsException", "FinalSdkException"},
+	}, {
+		name:       "retries exhausted",
+		maxRetries: 1,
+		responses:  []stubResponse{{Status: 503, ErrorCode: "ServiceUnavailable"}, {Status: 503, ErrorCode: "ServiceUnavailable", ErrorMessage: "slow down"}},
+		want:       map[string]string{"AttemptCount": "2", "MaxRetriesExceeded": "1", "FinalAwsException": "ServiceUnavailable", "FinalAwsExceptionMessage": "slow down"},
+	}, {
+		name:       "not retryable",
+		maxRetries: 3,
+		responses:  []stubResponse{{Status: 400, ErrorCode: "ValidationException", ErrorMessage: "bad"}},
+		want:       map[string]string{"AttemptCount": "1", "MaxRetriesExceeded": "0", "FinalHttpStatusCode": "400", "FinalAwsException": "ValidationException"},
+	}, {
+		name:       "transport errors exhausted",
+		maxRetries: 2,
+		responses:  []stubResponse{{SendErr: retryable}, {SendErr: retryable}, {SendErr: retryable}},
+		want:       map[string]string{"AttemptCount": "3", "MaxRetriesExceeded": "1", "FinalSdkException": "RequestError", "FinalSdkExceptionMessage": "connection reset"},
+		absent:     []string{"FinalHttpStatusCode"},
+	}, {
+		// aws-sdk-go's retryer calls nothing retryable when retries are
+		// disabled, so no retries were exceeded.
+		name:       "retries disabled",
+		maxRetries: 0,
+		responses:  []stubResponse{{SendErr: retryable}},
+		want:       map[string]string{"AttemptCount": "1", "MaxRetriesExceeded": "0", "FinalSdkException": "RequestError"},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, agent := startReporter(t, "")
+			c := newInstrumentedClient(t, rep, &stubTransport{responses: tc.responses}, &aws.Config{MaxRetries: aws.Int(tc.maxRetries)})
+			_ = callOperation(c, "Outcome")
+			flushAndSync(t, rep, agent)
+			events := agent.Events(t)
+			require.NotEmpty(t, events)
+			call := events[len(events)-1]
+			require.Equal(t, "ApiCall", call["Type"])
+			for k, v := range tc.want {
+				assert.Equal(t, v, stringOf(call[k]), k)
+			}
+			for _, k := range tc.absent {
+				assert.NotContains(t, call, k)
+			}
+		})
+	}
+}
+
+// TestCanceled checks that an attempt canceled while in flight has no
+// HttpStatusCode (the original sends 0) and is an SdkException with the
+// context's message, and that a call canceled before it was sent made no
+// attempt.
+func TestCanceled(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	c := newInstrumentedClient(t, rep, &stubTransport{responses: []stubResponse{{Cancel: cancel}}})
+	req := c.NewRequest(&request.Operation{Name: "InFlight", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
+	req.SetContext(ctx)
+	require.Error(t, req.Send())
+	flushAndSync(t, rep, agent)
+
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	assert.NotContains(t, events[0], "HttpStatusCode")
+	assert.Equal(t, "RequestCanceled", events[0]["SdkException"])
+	assert.Equal(t, "context canceled", events[0]["SdkExceptionMessage"])
+	assert.NotContains(t, events[1], "FinalHttpStatusCode")
+	assert.Equal(t, "RequestCanceled", events[1]["FinalSdkException"])
+	assert.Equal(t, "1", stringOf(events[1]["AttemptCount"]))
+
+	agent.Reset()
+	req = c.NewRequest(&request.Operation{Name: "Before", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
+	req.SetContext(ctx) // already canceled
+	require.Error(t, req.Send())
+	flushAndSync(t, rep, agent)
+	events = agent.Events(t)
+	require.Len(t, events, 1, "no attempt")
+	assert.Equal(t, "0", stringOf(events[0]["AttemptCount"]))
+}
+
+// TestFailedBeforeAttempt checks a call that fails in its Build handlers:
+// there is no attempt, and the ApiCall says so.
+func TestFailedBeforeAttempt(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	c.Handlers.Build.PushBack(func(r *request.Request) {
+		r.Error = request.ErrInvalidParams{Context: "Input"}
+	})
+	require.Error(t, callOperation(c, "Invalid"))
+	flushAndSync(t, rep, agent)
+
+	events := agent.Events(t)
+	require.Len(t, events, 1)
+	assert.Equal(t, "ApiCall", events[0]["Type"])
+	assert.Equal(t, "0", stringOf(events[0]["AttemptCount"]))
+	assert.Equal(t, "InvalidParameter", events[0]["FinalSdkException"], "a client-side error is not an AwsException")
+}
+
+func stringOf(v any) string {
+	if s, ok := v.(interface{ String() string }); ok {
+		return s.String()
+	}
+	s, _ := v.(string)
+	return s
+}
+
+var _ http.RoundTripper = (*stubTransport)(nil)
+
+func TestSessionTokenOnlyToLoopback(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "127.0.0.2", "[::1]", "localhost", ""} {
+		t.Run(host, func(t *testing.T) {
+			listen := host
+			switch host {
+			case "", "localhost":
+				listen = "127.0.0.1"
+			}
+			agent := testutil.NewAgentOn(t, listen+":0")
+			rep, err := csm.Start("", host+":"+agent.Port())
+			if host == "[::1]" && err != nil {
+				t.Skipf("no IPv6 loopback here: %v", err)
+			}
+			require.NoError(t, err)
+			t.Cleanup(csm.ResetForTest)
+			assert.True(t, csm.SendsTokenForTest(rep))
+		})
+	}
+
+	// With an agent elsewhere, the token stays out of the datagram. The
+	// test cannot send to another host, so it makes a loopback reporter
+	// act as one.
+	rep, agent := startReporter(t, "")
+	csm.SetSendsTokenForTest(rep, false)
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	require.NoError(t, callOperation(c, "NoToken"))
+	flushAndSync(t, rep, agent)
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	assert.Equal(t, testAccessKey, events[0]["AccessKey"])
+	assert.NotContains(t, events[0], "SessionToken")
+	for _, raw := range agent.Raw() {
+		assert.NotContains(t, string(raw), testSessionToken)
+	}
+}

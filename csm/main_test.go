@@ -1,0 +1,134 @@
+package csm_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/client"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	awscsm "github.com/aws/aws-sdk-go/aws/csm"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/internal/testutil"
+)
+
+// sdkAgent receives the datagrams of tests that enable CSM through the
+// environment. aws-sdk-go's own session then starts its built-in reporter
+// too, and that reporter is process-wide and panics when started again with
+// another address or client ID, so every such test uses this one agent and
+// the empty client ID.
+var sdkAgent *testutil.Agent
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := runConformanceCase(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "conformance case:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	var err error
+	sdkAgent, err = testutil.Listen("127.0.0.1:0")
+	if err == nil {
+		// Fix the built-in reporter's settings before any test can.
+		_, err = awscsm.Start("", sdkAgent.Addr())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	sdkAgent.Close()
+	os.Exit(code)
+}
+
+const (
+	testRegion       = "us-west-2"
+	testAccessKey    = "AKIDTESTACCESSKEY"
+	testSessionToken = "test-session-token"
+)
+
+// isolateEnv hides this machine's AWS settings from the test: every AWS_
+// variable is emptied (which both aws-sdk-go and this package read as unset),
+// and the shared config and credentials files are ones that do not exist.
+func isolateEnv(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") {
+			t.Setenv(kv[:strings.IndexByte(kv, '=')], "")
+		}
+	}
+	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("HOME", dir)
+}
+
+// enableThroughEnv sets the environment so that CSM is enabled and reports
+// to sdkAgent, whose earlier datagrams are forgotten.
+func enableThroughEnv(t *testing.T) {
+	t.Helper()
+	isolateEnv(t)
+	t.Setenv("AWS_CSM_ENABLED", "true")
+	t.Setenv("AWS_CSM_PORT", sdkAgent.Port())
+	sdkAgent.Sync(t)
+	sdkAgent.Reset()
+	t.Cleanup(csm.ResetForTest)
+}
+
+// startReporter starts the process's reporter towards a new test agent and
+// stops it when the test ends.
+func startReporter(t *testing.T, clientID string) (*csm.Reporter, *testutil.Agent) {
+	t.Helper()
+	agent := testutil.NewAgent(t)
+	rep, err := csm.Start(clientID, agent.Addr())
+	require.NoError(t, err)
+	t.Cleanup(csm.ResetForTest)
+	return rep, agent
+}
+
+// testConfig is the configuration of the tests' sessions: static
+// credentials, a stub transport, and no sleeping between retries.
+func testConfig(transport http.RoundTripper) *aws.Config {
+	return &aws.Config{
+		Region:      aws.String(testRegion),
+		Credentials: credentials.NewStaticCredentials(testAccessKey, testSecretKey, testSessionToken),
+		HTTPClient:  &http.Client{Transport: transport},
+		SleepDelay:  func(time.Duration) {},
+	}
+}
+
+// newInstrumentedClient returns a "CSM Test" client whose calls rep
+// reports, answered by transport.
+func newInstrumentedClient(t *testing.T, rep *csm.Reporter, transport http.RoundTripper, cfgs ...*aws.Config) *client.Client {
+	t.Helper()
+	isolateEnv(t)
+	sess, err := session.NewSession(append([]*aws.Config{testConfig(transport)}, cfgs...)...)
+	require.NoError(t, err)
+	rep.InjectHandlers(&sess.Handlers)
+	return newTestClient(sess, "CSM Test")
+}
+
+// flushAndSync waits until everything rep queued has reached agent.
+func flushAndSync(t *testing.T, rep *csm.Reporter, agent *testutil.Agent) {
+	t.Helper()
+	require.NoError(t, rep.Flush(testContext(t)))
+	agent.Sync(t)
+}
+
+// testContext returns a context that ends with the test, or after a minute:
+// a safety net against a hung test, not a measured duration.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

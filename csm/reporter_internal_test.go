@@ -1,0 +1,28 @@
+package csm
+
+import (
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestIsLoopback(t *testing.T) {
+	cases := []struct {
+		ip   string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"127.1.2.3", true},
+		{"::1", true},
+		{"::ffff:127.0.0.1", true},
+		{"10.0.0.1", false},
+		{"192.0.2.1", false},
+		{"169.254.169.254", false},
+		{"2001:db8::1", false},
+		{"::", false},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, isLoopback(net.ParseIP(tc.ip)), tc.ip)
+	}
+}

@@ -1,0 +1,151 @@
+package csm_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go/aws/request"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csm"
+)
+
+func TestPauseContinue(t *testing.T) {
+	rep, agent := startReporter(t, "pause")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+
+	require.NoError(t, callOperation(c, "Before"))
+	flushAndSync(t, rep, agent)
+	require.Equal(t, 2, agent.Len(), "one attempt and one call before Pause")
+
+	rep.Pause()
+	rep.Pause() // the original panics here: close of closed channel
+	require.NoError(t, callOperation(c, "Paused"))
+	flushAndSync(t, rep, agent)
+	assert.Equal(t, 2, agent.Len(), "nothing is sent while paused")
+
+	rep.Continue()
+	rep.Continue()
+	require.NoError(t, callOperation(c, "After"))
+	flushAndSync(t, rep, agent)
+
+	var apis []string
+	for _, e := range agent.Events(t) {
+		apis = append(apis, e["Api"].(string))
+	}
+	// The original never sends again after Pause and Continue.
+	assert.Equal(t, []string{"Before", "Before", "After", "After"}, apis)
+	assert.Equal(t, csm.Stats{Queued: 4, Sent: 4, DroppedPaused: 2}, rep.Stats())
+}
+
+func TestPauseKeepsQueuedMetrics(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	require.NoError(t, callOperation(c, "Queued"))
+	rep.Pause()
+	flushAndSync(t, rep, agent)
+	assert.Equal(t, 2, agent.Len(), "metrics queued before Pause are still sent")
+}
+
+func TestNilReporter(t *testing.T) {
+	var rep *csm.Reporter
+	assert.NotPanics(t, func() {
+		rep.Pause()
+		rep.Continue()
+		rep.InjectHandlers(&request.Handlers{})
+		assert.Equal(t, csm.Stats{}, rep.Stats())
+		assert.NoError(t, rep.Flush(context.Background()))
+	})
+}
+
+func TestStartTwice(t *testing.T) {
+	rep, agent := startReporter(t, "twice")
+	again, err := csm.Start("twice", agent.Addr())
+	require.NoError(t, err)
+	assert.Same(t, rep, again)
+	assert.Same(t, rep, csm.Get())
+}
+
+func TestStartMismatchPanics(t *testing.T) {
+	_, agent := startReporter(t, "first")
+	// The one panic kept from the original, with the original's message.
+	assert.PanicsWithError(t, `inconsistent client IDs. "first" was expected, but received "second"`, func() {
+		_, _ = csm.Start("second", agent.Addr())
+	})
+	assert.PanicsWithError(t, `inconsistent URLs. "`+agent.Addr()+`" was expected, but received "127.0.0.1:1"`, func() {
+		_, _ = csm.Start("first", "127.0.0.1:1")
+	})
+}
+
+func TestStartBadAddress(t *testing.T) {
+	t.Cleanup(csm.ResetForTest)
+	for _, url := range []string{"127.0.0.1", "127.0.0.1:notaport", "127.0.0.1:70000", "127.0.0.1:0", "bad host!:31000", ""} {
+		rep, err := csm.Start("", url)
+		assert.Error(t, err, url)
+		assert.Contains(t, err.Error(), "csm: ", url)
+		assert.Nil(t, rep, url)
+		assert.Nil(t, csm.Get(), "a failed Start leaves no reporter (%q)", url)
+	}
+}
+
+func TestGetBeforeStart(t *testing.T) {
+	csm.ResetForTest()
+	assert.Nil(t, csm.Get())
+}
+
+func TestFlushHonoursContext(t *testing.T) {
+	rep, _ := startReporter(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A done context may still win the race against a free queue slot;
+	// either way Flush must not block and must not report success
+	// falsely for a context that was done before it ran.
+	err := rep.Flush(ctx)
+	if err != nil {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+}
+
+// TestConcurrentControl calls every control function from many goroutines
+// while API calls run. Under -race it proves the reporter free of data
+// races; the counts prove that nothing was lost or counted twice.
+func TestConcurrentControl(t *testing.T) {
+	rep, agent := startReporter(t, "storm")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	handlers := request.Handlers{}
+
+	const callers, calls = 8, 50
+	var wg sync.WaitGroup
+	for g := 0; g < callers; g++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				assert.NoError(t, callOperation(c, "Storm"))
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				r, err := csm.Start("storm", agent.Addr())
+				assert.NoError(t, err)
+				assert.Same(t, rep, csm.Get())
+				r.Pause()
+				r.InjectHandlers(&handlers)
+				r.Continue()
+				_ = r.Stats()
+			}
+		}()
+	}
+	wg.Wait()
+	flushAndSync(t, rep, agent)
+
+	st := rep.Stats()
+	assert.Equal(t, uint64(2*callers*calls), st.Queued+st.DroppedFull+st.DroppedPaused, "every metric counted once")
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
+	assert.Equal(t, int(st.Sent), agent.Len())
+	assert.Equal(t, 1, handlers.Complete.Len())
+	assert.Equal(t, 1, handlers.CompleteAttempt.Len())
+}

@@ -1,0 +1,190 @@
+package csm_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/internal/testutil"
+)
+
+func TestEnableDisabled(t *testing.T) {
+	isolateEnv(t)
+	t.Cleanup(csm.ResetForTest)
+	csm.ResetForTest()
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	before := sess.Handlers.Complete.Len()
+
+	rep, err := csm.Enable(sess)
+	require.NoError(t, err)
+	assert.Nil(t, rep)
+	assert.Nil(t, csm.Get())
+	assert.Equal(t, before, sess.Handlers.Complete.Len())
+}
+
+// TestEnableReplacesBuiltIn enables CSM through the environment: aws-sdk-go's
+// session turns on its built-in CSM, and Enable must leave one set of
+// handlers, its own.
+func TestEnableReplacesBuiltIn(t *testing.T) {
+	isolateEnv(t)
+	plain, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+
+	enableThroughEnv(t)
+	// aws-sdk-go logs "Enabling CSM" to the session's logger.
+	quiet := &aws.Config{Logger: aws.LoggerFunc(func(...interface{}) {})}
+	sess, err := session.NewSession(testConfig(&stubTransport{}), quiet)
+	require.NoError(t, err)
+	require.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len(), "the built-in CSM handler is there")
+
+	rep, err := csm.Enable(sess)
+	require.NoError(t, err)
+	require.NotNil(t, rep)
+	assert.Same(t, rep, csm.Get())
+	assert.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len())
+	assert.Equal(t, plain.Handlers.CompleteAttempt.Len()+1, sess.Handlers.CompleteAttempt.Len())
+
+	require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "Enabled"))
+	flushAndSync(t, rep, sdkAgent)
+	assert.Equal(t, csm.Stats{Queued: 2, Sent: 2}, rep.Stats(), "our handlers ran, once each")
+	events := sdkAgent.Events(t)
+	require.GreaterOrEqual(t, len(events), 2)
+	assert.Equal(t, "Enabled", events[0]["Api"])
+}
+
+func TestEnableFromConfigFile(t *testing.T) {
+	isolateEnv(t)
+	t.Cleanup(csm.ResetForTest)
+	agent := startAgentForFile(t, "[profile aws_csm]\ncsm_enabled = true\ncsm_client_id = from-file\ncsm_port = %s\n")
+
+	sess, err := csm.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	rep := csm.Get()
+	require.NotNil(t, rep)
+	require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "FromFile"))
+	flushAndSync(t, rep, agent)
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	assert.Equal(t, "from-file", events[0]["ClientId"])
+}
+
+// startAgentForFile starts an agent and writes the shared config file from
+// format, with the agent's port for its one %s.
+func startAgentForFile(t *testing.T, format string) *testutil.Agent {
+	t.Helper()
+	agent := testutil.NewAgent(t)
+	path := filepath.Join(t.TempDir(), "config")
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(format, agent.Port())), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", path)
+	return agent
+}
+
+func TestNewSessionPrintsNothing(t *testing.T) {
+	enableThroughEnv(t)
+	out := captureOutput(t, func() {
+		sess, err := csm.NewSession(testConfig(&stubTransport{}))
+		require.NoError(t, err)
+		assert.NotEqual(t, "csm.discardLogger", fmt.Sprintf("%T", sess.Config.Logger), "the session keeps its logger")
+		require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "Quiet"))
+	})
+	// aws-sdk-go's session.NewSession prints "Enabling CSM" here.
+	assert.Empty(t, out)
+}
+
+// captureOutput runs fn with stdout and stderr going to a pipe, and returns
+// what was written.
+func captureOutput(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	fn()
+	os.Stdout, os.Stderr = stdout, stderr
+	require.NoError(t, w.Close())
+	return <-done
+}
+
+func TestSettingErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		// want is the start of the error's text.
+		want string
+		// sdkRefuses is whether aws-sdk-go's own session.NewSession
+		// also fails on these settings.
+		sdkRefuses bool
+		// running is whether a reporter already runs, with the empty
+		// client ID and sdkAgent's address.
+		running bool
+	}{
+		{"malformed enabled", map[string]string{"AWS_CSM_ENABLED": "yes"}, `csm: AWS_CSM_ENABLED="yes": not a boolean`, false, false},
+		{"port not a number", map[string]string{"AWS_CSM_PORT": "abc"}, `csm: AWS_CSM_PORT="abc": not a port number`, true, false},
+		{"port out of range", map[string]string{"AWS_CSM_PORT": "70000"}, `csm: AWS_CSM_PORT="70000": not a port number`, true, true},
+		{"unresolvable host", map[string]string{"AWS_CSM_HOST": "bad host!"}, `csm: AWS_CSM_HOST="bad host!": lookup bad host!`, true, false},
+		{"other host", map[string]string{"AWS_CSM_HOST": "127.0.0.2"}, `csm: AWS_CSM_HOST and AWS_CSM_PORT="127.0.0.2:`, true, true},
+		{"other client ID", map[string]string{"AWS_CSM_CLIENT_ID": "other"}, `csm: AWS_CSM_CLIENT_ID="other": the running reporter has client ID ""`, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			enableThroughEnv(t)
+			csm.ResetForTest()
+			if tc.running {
+				_, err := csm.Start("", sdkAgent.Addr())
+				require.NoError(t, err)
+			}
+			isolateEnv(t)
+			sess, err := session.NewSession(testConfig(&stubTransport{}))
+			require.NoError(t, err)
+			before := sess.Handlers.Complete.Len()
+
+			t.Setenv("AWS_CSM_ENABLED", "true")
+			t.Setenv("AWS_CSM_PORT", sdkAgent.Port())
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+
+			rep, err := csm.Enable(sess)
+			require.Error(t, err)
+			assert.Nil(t, rep)
+			assert.Contains(t, err.Error(), tc.want)
+			var serr *csm.SettingError
+			assert.True(t, errors.As(err, &serr))
+			// The session works as it did, without this package's handlers.
+			assert.Equal(t, before, sess.Handlers.Complete.Len())
+			assert.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "StillWorks"))
+
+			var out string
+			assert.NotPanics(t, func() {
+				out = captureOutput(t, func() {
+					sess, err = csm.NewSession(testConfig(&stubTransport{}))
+				})
+			})
+			assert.Empty(t, out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			if tc.sdkRefuses {
+				assert.Nil(t, sess)
+			} else {
+				require.NotNil(t, sess, "a session that works without CSM")
+				assert.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "StillWorks"))
+			}
+		})
+	}
+}

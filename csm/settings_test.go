@@ -1,0 +1,140 @@
+package csm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseSettings(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		file    string
+		want    settings
+		wantErr string // substring of the error; empty for none
+	}{{
+		name: "nothing set",
+	}, {
+		name: "environment",
+		env:  map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_HOST": "::1", "AWS_CSM_PORT": "31001", "AWS_CSM_CLIENT_ID": "env"},
+		want: settings{enabled: true, host: setting{"::1", "AWS_CSM_HOST"}, port: setting{"31001", "AWS_CSM_PORT"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+	}, {
+		name: "port alone does not enable",
+		env:  map[string]string{"AWS_CSM_PORT": "31001"},
+		want: settings{port: setting{"31001", "AWS_CSM_PORT"}},
+	}, {
+		name: "booleans in any case",
+		env:  map[string]string{"AWS_CSM_ENABLED": "TRUE"},
+		want: settings{enabled: true},
+	}, {
+		name: "aws_csm profile",
+		file: "[aws_csm]\ncsm_enabled = true\ncsm_port=31002\ncsm_client_id = file\n",
+		want: settings{enabled: true, port: setting{"31002", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"file", "csm_client_id in [aws_csm] of /cfg"}},
+	}, {
+		name: "profile aws_csm spelling",
+		file: "[profile   aws_csm]\ncsm_enabled = true\n",
+		want: settings{enabled: true},
+	}, {
+		name: "default profile",
+		file: "[default]\nregion = us-west-2\ncsm_enabled = true\n",
+		want: settings{enabled: true},
+	}, {
+		name: "active profile",
+		env:  map[string]string{"AWS_PROFILE": "dev"},
+		file: "[default]\ncsm_enabled = false\n[profile dev]\ncsm_enabled = true\n",
+		want: settings{enabled: true},
+	}, {
+		name: "aws_csm wins over the active profile, key by key",
+		file: "[default]\ncsm_enabled = true\ncsm_port = 1\ncsm_client_id = default\n[aws_csm]\ncsm_port = 2\n",
+		want: settings{enabled: true, port: setting{"2", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"default", "csm_client_id in [default] of /cfg"}},
+	}, {
+		name: "environment wins over the file, key by key",
+		env:  map[string]string{"AWS_CSM_ENABLED": "false", "AWS_CSM_CLIENT_ID": "env"},
+		file: "[aws_csm]\ncsm_enabled = true\ncsm_client_id = file\ncsm_host = 127.0.0.2\n",
+		want: settings{host: setting{"127.0.0.2", "csm_host in [aws_csm] of /cfg"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+	}, {
+		name: "empty environment value is unset",
+		env:  map[string]string{"AWS_CSM_ENABLED": ""},
+		file: "[aws_csm]\ncsm_enabled = true\n",
+		want: settings{enabled: true},
+	}, {
+		name: "bracketed IPv6 host",
+		env:  map[string]string{"AWS_CSM_HOST": "[::1]"},
+		want: settings{host: setting{"::1", "AWS_CSM_HOST"}},
+	}, {
+		name: "nested keys, comments and junk lines are skipped",
+		file: "# comment\n; comment\n[aws_csm]\ns3 =\n  csm_enabled = false\nnot a key\ncsm_enabled = true\n[broken\ncsm_port = x\n",
+		want: settings{enabled: true},
+	}, {
+		name:    "malformed AWS_CSM_ENABLED",
+		env:     map[string]string{"AWS_CSM_ENABLED": "yes"},
+		wantErr: `csm: AWS_CSM_ENABLED="yes": not a boolean`,
+	}, {
+		name:    "malformed csm_enabled",
+		file:    "[aws_csm]\ncsm_enabled = on\n",
+		wantErr: `csm: csm_enabled in [aws_csm] of /cfg="on": not a boolean`,
+	}, {
+		name:    "port not a number",
+		env:     map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_PORT": "abc"},
+		wantErr: `csm: AWS_CSM_PORT="abc": not a port number from 1 to 65535`,
+	}, {
+		name:    "port out of range",
+		env:     map[string]string{"AWS_CSM_PORT": "65536"},
+		wantErr: `csm: AWS_CSM_PORT="65536": not a port number`,
+	}, {
+		name:    "port zero",
+		file:    "[default]\ncsm_port = 0\n",
+		wantErr: `csm: csm_port in [default] of /cfg="0": not a port number`,
+	}}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string { return tc.env[k] }
+			got, err := parseSettings(getenv, "/cfg", []byte(tc.file))
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				var serr *SettingError
+				assert.True(t, errors.As(err, &serr))
+				return
+			}
+			require.NoError(t, err)
+			// Sources of unset values are the environment variables' names.
+			want := tc.want
+			for _, s := range []struct {
+				got  setting
+				want *setting
+				env  string
+			}{{got.host, &want.host, envHost}, {got.port, &want.port, envPort}, {got.clientID, &want.clientID, envClientID}} {
+				if s.want.source == "" {
+					s.want.source = s.env
+				}
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func FuzzParseSettings(f *testing.F) {
+	f.Add("true", "31000", "[aws_csm]\ncsm_enabled = true\ncsm_port = 31000\n")
+	f.Add("", "", "[default]\ncsm_enabled=false\n  nested = x\n[profile aws_csm]\ncsm_client_id = é\n")
+	f.Add("maybe", "-1", "[")
+	f.Fuzz(func(t *testing.T, enabled, port, file string) {
+		env := map[string]string{"AWS_CSM_ENABLED": enabled, "AWS_CSM_PORT": port}
+		s, err := parseSettings(func(k string) string { return env[k] }, "/cfg", []byte(file))
+		if err != nil {
+			var serr *SettingError
+			if !errors.As(err, &serr) || !strings.Contains(err.Error(), serr.Setting) {
+				t.Fatalf("error does not name its setting: %v", err)
+			}
+			return
+		}
+		if s.port.value != "" && (len(s.port.value) > 5 || s.port.value == "0") {
+			t.Fatalf("bad port accepted: %q", s.port.value)
+		}
+	})
+}
