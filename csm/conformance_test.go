@@ -36,7 +36,7 @@ const (
 
 type conformanceSuite struct {
 	Defaults struct {
-		Configuration       caseConfig                           `json:"configuration"`
+		Configuration       caseConfig                            `json:"configuration"`
 		OptionalEventFields map[string]map[string]json.RawMessage `json:"optionalEventFields"`
 	} `json:"defaults"`
 	Cases []conformanceCase `json:"cases"`
