@@ -319,3 +319,34 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 		assert.NotContains(t, string(raw), testSessionToken)
 	}
 }
+
+// TestHandlersDoNotAllocate pins the steady-state cost of reporting one
+// attempt and one call: no allocation, queued or dropped.
+func TestHandlersDoNotAllocate(t *testing.T) {
+	rep, _ := startReporter(t, "allocs")
+	isolateEnv(t)
+	sess, err := session.NewSession(testConfig(&stubTransport{responses: []stubResponse{{
+		Status: 503, ErrorCode: "ServiceUnavailable", ErrorMessage: "busy",
+		Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
+	}}}), &aws.Config{MaxRetries: aws.Int(0)})
+	require.NoError(t, err)
+	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Allocs", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
+	require.Error(t, req.Send())
+
+	var handlers request.Handlers
+	rep.InjectHandlers(&handlers)
+	allocs := testing.AllocsPerRun(1000, func() {
+		handlers.CompleteAttempt.Run(req)
+		handlers.Complete.Run(req)
+	})
+	assert.Zero(t, allocs)
+	st := rep.Stats()
+	assert.Equal(t, st.Queued+st.DroppedFull, uint64(2*1001), "every metric was queued or counted as dropped")
+
+	rep.Pause()
+	allocs = testing.AllocsPerRun(1000, func() {
+		handlers.CompleteAttempt.Run(req)
+		handlers.Complete.Run(req)
+	})
+	assert.Zero(t, allocs, "paused")
+}

@@ -59,7 +59,7 @@ const (
 // isolateEnv hides this machine's AWS settings from the test: every AWS_
 // variable is emptied (which both aws-sdk-go and this package read as unset),
 // and the shared config and credentials files are ones that do not exist.
-func isolateEnv(t *testing.T) {
+func isolateEnv(t testing.TB) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, kv := range os.Environ() {

@@ -1,0 +1,125 @@
+// Package csm reports the API calls of aws-sdk-go (v1) clients to a local
+// Client Side Monitoring (CSM) agent, over UDP, as the AWS SDKs' CSM does.
+//
+// It is a drop-in replacement for github.com/aws/aws-sdk-go/aws/csm: the
+// same exported API, the same handler names and the same datagrams, so that
+// a program changes one import line:
+//
+//	import "github.com/opencsm/csm-go/csm" // was "github.com/aws/aws-sdk-go/aws/csm"
+//
+// For each API call, the reporter sends one ApiCallAttempt datagram per HTTP
+// attempt and one ApiCall datagram for the call, as one compact JSON object
+// each, to the agent (127.0.0.1:31000 unless configured otherwise). It never
+// blocks or fails the API call: metrics go through a bounded queue to a
+// sender goroutine, and what cannot be queued is dropped and counted.
+//
+// # Enabling from the settings
+//
+// NewSession creates a session with CSM enabled as the settings ask; Enable
+// does the same for a session the program made itself:
+//
+//	sess, err := csm.NewSession(&aws.Config{Region: aws.String("us-west-2")})
+//
+// The settings are those of the other AWS SDKs:
+//
+//   - AWS_CSM_ENABLED, or csm_enabled in the shared config file: "true"
+//     enables CSM. Setting only a port or host does not.
+//   - AWS_CSM_HOST, or csm_host: the agent's host name or IP address
+//     (default 127.0.0.1; an IPv6 address may be written with or without
+//     brackets).
+//   - AWS_CSM_PORT, or csm_port: the agent's UDP port (default 31000).
+//   - AWS_CSM_CLIENT_ID, or csm_client_id: a string put in every datagram
+//     to tell applications apart (default empty).
+//
+// The shared config file is AWS_CONFIG_FILE, else ~/.aws/config. Its keys
+// are read from the [aws_csm] profile (also spelled [profile aws_csm]), as
+// aws-sdk-go v1 does, and from the active profile (AWS_PROFILE, else
+// AWS_DEFAULT_PROFILE, else default), as the other SDKs do. Each key is
+// taken on its own from the first of: the environment variable, the aws_csm
+// profile, the active profile. Unlike aws-sdk-go, the file is read whether
+// or not AWS_SDK_LOAD_CONFIG is set.
+//
+// A malformed value (a port that is not a number from 1 to 65535, an
+// AWS_CSM_ENABLED that is not a boolean, a host that does not resolve, a
+// client ID other than that of the reporter already running) gives a
+// *SettingError that names the setting and the value; the session works
+// without CSM. Nothing is ever written to stdout or stderr.
+//
+// # Manual control
+//
+// Start starts the process's reporter and InjectHandlers adds its handlers
+// to a session's; Get returns the reporter; Pause and Continue stop and
+// resume reporting:
+//
+//	r, err := csm.Start("my-app", "127.0.0.1:31000")
+//	if err != nil {
+//		return err
+//	}
+//	sess := session.Must(session.NewSession())
+//	r.InjectHandlers(&sess.Handlers)
+//
+//	r.Pause()    // calls made now are not reported
+//	r.Continue() // and now they are again
+//
+// A process has one reporter, with one client ID and one agent address.
+// Start called again with the same ones returns it; with other ones it
+// panics, as the original package documents. All functions and methods are
+// safe for concurrent use, and the methods are no-ops on a nil *Reporter.
+//
+// # What is sent
+//
+// Every datagram has Version (1), Type, Service (the client's ServiceId),
+// Api (the operation), ClientId and Timestamp (milliseconds since the Unix
+// epoch, at the start of the call or attempt).
+//
+// An ApiCallAttempt also has Fqdn (the endpoint's host), Region, UserAgent,
+// AccessKey (the access key ID the request was signed with),
+// AttemptLatency, and when there was an HTTP response its HttpStatusCode
+// and the XAmzRequestId, XAmznRequestId and XAmzId2 response headers. An
+// attempt that failed has AwsException and AwsExceptionMessage (the
+// service's error code and message) or SdkException and SdkExceptionMessage
+// (the SDK's error code, such as RequestError or RequestCanceled, and the
+// message of the underlying cause).
+//
+// An ApiCall has Latency, AttemptCount, Region, UserAgent, the Final* fields
+// of its last attempt (FinalHttpStatusCode, FinalAwsException, ...), and
+// MaxRetriesExceeded: 1 when the call failed on an error the SDK would have
+// retried had it retries left, else 0.
+//
+// # Security
+//
+// The secret access key is never read, so it can never be sent. The access
+// key ID and the session token are taken from the signed request, not from
+// the credentials provider, so reporting never starts a credentials fetch.
+// The session token (SessionToken) is sent only when the agent's address is
+// a loopback address (127.0.0.0/8 or ::1, which "localhost" is): a token
+// must not cross a network in clear text.
+//
+// # Limits
+//
+// Strings are cut, never in the middle of a UTF-8 character, at the limits
+// the other SDKs use: ClientId 255 bytes, UserAgent 256, exception codes
+// 128, exception messages 512. Other strings are bounded too (Service and
+// Api 128, Fqdn 255, Region 64, AccessKey 128, request IDs 256). A datagram
+// is valid JSON whatever the strings hold (invalid UTF-8 becomes U+FFFD),
+// has no trailing newline, and is at most 8192 bytes: if escaping makes it
+// longer, the strings are cut further, and as a last resort the session
+// token, which is never cut, is left out.
+//
+// # Performance
+//
+// The handlers build a metric on the API call's goroutine without
+// reflection or allocation and hand it to a bounded queue of
+// MetricsChannelSize metrics; a sender goroutine encodes and writes the
+// datagrams. A paused reporter costs a handler one atomic load and one
+// atomic add (the drop is counted). When the queue is full, the metric is
+// dropped and counted: Stats tells how many metrics were queued, sent and
+// dropped, and how many writes failed. A queued metric is a value of a few
+// hundred bytes whose strings are shared with the request it describes.
+//
+// A short-lived process, such as an AWS Lambda function, calls Flush before
+// it returns so that the metrics still queued are not lost.
+//
+// See BENCHMARKS.md in the repository for the measured cost of the handlers
+// next to the original package's.
+package csm
