@@ -40,7 +40,7 @@ type Agent struct {
 	// otherwise, which keeps it out of the benchmarks' figures.
 	arrived chan struct{}
 	waiting bool
-	done     chan struct{}
+	done    chan struct{}
 }
 
 // NewAgent starts an agent on a free port of 127.0.0.1. It is closed when the
