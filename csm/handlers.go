@@ -62,16 +62,8 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 	if !rep.enabled() {
 		return
 	}
-	now := time.Now()
-	m := metric{
-		kind:           kindAPICallAttempt,
-		clientID:       rep.clientID,
-		api:            r.Operation.Name,
-		service:        r.ClientInfo.ServiceID,
-		timestamp:      unixMilli(r.AttemptTime),
-		attemptLatency: now.Sub(r.AttemptTime).Milliseconds(),
-		region:         aws.StringValue(r.Config.Region),
-	}
+	m := rep.newMetric(kindAPICallAttempt, r, r.AttemptTime)
+	m.attemptLatency = time.Since(r.AttemptTime).Milliseconds()
 	if req := r.HTTPRequest; req != nil {
 		if req.URL != nil {
 			m.fqdn = req.URL.Hostname()
@@ -101,16 +93,8 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	if !rep.enabled() {
 		return
 	}
-	now := time.Now()
-	m := metric{
-		kind:      kindAPICall,
-		clientID:  rep.clientID,
-		api:       r.Operation.Name,
-		service:   r.ClientInfo.ServiceID,
-		timestamp: unixMilli(r.Time),
-		latency:   now.Sub(r.Time).Milliseconds(),
-		region:    aws.StringValue(r.Config.Region),
-	}
+	m := rep.newMetric(kindAPICall, r, r.Time)
+	m.latency = time.Since(r.Time).Milliseconds()
 	m.attemptCount = r.RetryCount
 	if sentLastAttempt(r) {
 		m.attemptCount++
@@ -129,6 +113,19 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 			r.Retryer != nil && r.RetryCount >= r.MaxRetries()
 	}
 	rep.queue.push(m)
+}
+
+// newMetric returns a metric of kind for r with the fields both kinds have
+// from the start: start is when the call or attempt began.
+func (rep *Reporter) newMetric(kind metricKind, r *request.Request, start time.Time) metric {
+	return metric{
+		kind:      kind,
+		clientID:  rep.clientID,
+		api:       r.Operation.Name,
+		service:   r.ClientInfo.ServiceID,
+		timestamp: unixMilli(start),
+		region:    aws.StringValue(r.Config.Region),
+	}
 }
 
 // sentLastAttempt reports whether the last round of the request's retry

@@ -81,42 +81,31 @@ type metric struct {
 
 // truncate cuts every string field to its limit in bytes, never in the
 // middle of a UTF-8 sequence.
-func (m *metric) truncate() {
-	m.clientID = truncateString(m.clientID, maxClientIDLen)
-	m.api = truncateString(m.api, maxNameLen)
-	m.service = truncateString(m.service, maxNameLen)
-	m.fqdn = truncateString(m.fqdn, maxFqdnLen)
-	m.accessKey = truncateString(m.accessKey, maxAccessKeyLen)
-	m.xAmzID2 = truncateString(m.xAmzID2, maxRequestIDLen)
-	m.xAmzRequestID = truncateString(m.xAmzRequestID, maxRequestIDLen)
-	m.xAmznRequestID = truncateString(m.xAmznRequestID, maxRequestIDLen)
-	m.userAgent = truncateString(m.userAgent, maxUserAgentLen)
-	m.region = truncateString(m.region, maxRegionLen)
-	m.awsException = truncateString(m.awsException, maxExceptionLen)
-	m.awsExceptionMessage = truncateString(m.awsExceptionMessage, maxExceptionMessageLen)
-	m.sdkException = truncateString(m.sdkException, maxExceptionLen)
-	m.sdkExceptionMessage = truncateString(m.sdkExceptionMessage, maxExceptionMessageLen)
-}
+func (m *metric) truncate() { m.cutStrings(truncateString) }
 
 // truncateEscaped cuts every string field so that its JSON-escaped form fits
 // in the field's limit. It is the fallback for metrics whose strings are
 // mostly characters that escape to several bytes; with it, every field but
 // the session token has a bounded encoded size.
-func (m *metric) truncateEscaped() {
-	m.clientID = truncateEscaped(m.clientID, maxClientIDLen)
-	m.api = truncateEscaped(m.api, maxNameLen)
-	m.service = truncateEscaped(m.service, maxNameLen)
-	m.fqdn = truncateEscaped(m.fqdn, maxFqdnLen)
-	m.accessKey = truncateEscaped(m.accessKey, maxAccessKeyLen)
-	m.xAmzID2 = truncateEscaped(m.xAmzID2, maxRequestIDLen)
-	m.xAmzRequestID = truncateEscaped(m.xAmzRequestID, maxRequestIDLen)
-	m.xAmznRequestID = truncateEscaped(m.xAmznRequestID, maxRequestIDLen)
-	m.userAgent = truncateEscaped(m.userAgent, maxUserAgentLen)
-	m.region = truncateEscaped(m.region, maxRegionLen)
-	m.awsException = truncateEscaped(m.awsException, maxExceptionLen)
-	m.awsExceptionMessage = truncateEscaped(m.awsExceptionMessage, maxExceptionMessageLen)
-	m.sdkException = truncateEscaped(m.sdkException, maxExceptionLen)
-	m.sdkExceptionMessage = truncateEscaped(m.sdkExceptionMessage, maxExceptionMessageLen)
+func (m *metric) truncateEscaped() { m.cutStrings(truncateEscaped) }
+
+// cutStrings applies cut to every string field but the session token, with
+// the field's limit.
+func (m *metric) cutStrings(cut func(s string, limit int) string) {
+	m.clientID = cut(m.clientID, maxClientIDLen)
+	m.api = cut(m.api, maxNameLen)
+	m.service = cut(m.service, maxNameLen)
+	m.fqdn = cut(m.fqdn, maxFqdnLen)
+	m.accessKey = cut(m.accessKey, maxAccessKeyLen)
+	m.xAmzID2 = cut(m.xAmzID2, maxRequestIDLen)
+	m.xAmzRequestID = cut(m.xAmzRequestID, maxRequestIDLen)
+	m.xAmznRequestID = cut(m.xAmznRequestID, maxRequestIDLen)
+	m.userAgent = cut(m.userAgent, maxUserAgentLen)
+	m.region = cut(m.region, maxRegionLen)
+	m.awsException = cut(m.awsException, maxExceptionLen)
+	m.awsExceptionMessage = cut(m.awsExceptionMessage, maxExceptionMessageLen)
+	m.sdkException = cut(m.sdkException, maxExceptionLen)
+	m.sdkExceptionMessage = cut(m.sdkExceptionMessage, maxExceptionMessageLen)
 }
 
 // truncateString returns the longest prefix of s that is at most n bytes

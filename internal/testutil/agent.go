@@ -183,28 +183,6 @@ func Decode(t testing.TB, b []byte) map[string]any {
 	return m
 }
 
-// WaitLen waits until at least n datagrams have arrived and fails the test if
-// they do not come.
-func (a *Agent) WaitLen(t testing.TB, n int) {
-	t.Helper()
-	deadline := time.NewTimer(waitLimit)
-	defer deadline.Stop()
-	for {
-		a.mu.Lock()
-		got, arrived := a.count, a.arrived
-		a.waiting = true
-		a.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-arrived:
-		case <-deadline.C:
-			require.FailNow(t, "datagrams missing", "want %d datagrams, got %d", n, got)
-		}
-	}
-}
-
 // syncPrefix starts the marker datagrams of Sync.
 var syncPrefix = []byte("csm-testutil-sync-")
 
