@@ -5,9 +5,11 @@ go 1.19
 require (
 	github.com/aws/aws-sdk-go v1.55.8
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/net v0.35.0
 )
 
 require (
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.30.0 // indirect
 )

@@ -109,12 +109,16 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip the run of bytes written as they are: most strings are
+		// nothing else.
+		for i < len(s) && safeASCII[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if safeASCII(b) {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '\\', '"':
@@ -161,7 +165,7 @@ func escapedLen(s string, i int) (escaped, size int) {
 	b := s[i]
 	if b < utf8.RuneSelf {
 		switch {
-		case safeASCII(b):
+		case safeASCII[b]:
 			return 1, 1
 		case b == '\\' || b == '"' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
 			return 2, 1
@@ -176,7 +180,12 @@ func escapedLen(s string, i int) (escaped, size int) {
 	return size, size
 }
 
-// safeASCII reports whether appendString writes the ASCII byte b as it is.
-func safeASCII(b byte) bool {
-	return b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-}
+// safeASCII tells the ASCII bytes that appendString writes as they are:
+// printable ones but the quote, the backslash and the HTML-sensitive <, >
+// and &. Bytes from utf8.RuneSelf up are false: they need decoding.
+var safeASCII = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()

@@ -1,6 +1,7 @@
 package csm
 
 import (
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -68,24 +69,24 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 		if req.URL != nil {
 			m.fqdn = req.URL.Hostname()
 		}
-		m.userAgent = req.Header.Get("User-Agent")
+		m.userAgent = header(req.Header, "User-Agent")
 		// The access key and the session token are read from the signed
 		// request: asking the credentials provider could start a fetch.
-		m.accessKey = accessKeyID(req.Header.Get("Authorization"))
+		m.accessKey = accessKeyID(header(req.Header, "Authorization"))
 		if rep.sendToken {
-			m.sessionToken = req.Header.Get("X-Amz-Security-Token")
+			m.sessionToken = header(req.Header, "X-Amz-Security-Token")
 		}
 	}
 	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
 		m.httpStatusCode = resp.StatusCode
-		m.xAmzID2 = resp.Header.Get("X-Amz-Id-2")
-		m.xAmzRequestID = resp.Header.Get("X-Amz-Request-Id")
-		m.xAmznRequestID = resp.Header.Get("X-Amzn-Requestid")
+		m.xAmzID2 = header(resp.Header, "X-Amz-Id-2")
+		m.xAmzRequestID = header(resp.Header, "X-Amz-Request-Id")
+		m.xAmznRequestID = header(resp.Header, "X-Amzn-Requestid")
 	}
 	if r.Error != nil {
 		m.setException(classify(r.Error))
 	}
-	rep.queue.push(m)
+	rep.push(&m)
 }
 
 // sendAPICallMetric runs once per API call, after its last attempt.
@@ -100,7 +101,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 		m.attemptCount++
 	}
 	if req := r.HTTPRequest; req != nil {
-		m.userAgent = req.Header.Get("User-Agent")
+		m.userAgent = header(req.Header, "User-Agent")
 	}
 	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
 		m.httpStatusCode = resp.StatusCode
@@ -112,7 +113,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 		m.maxRetriesExceeded = aws.BoolValue(r.Retryable) &&
 			r.Retryer != nil && r.RetryCount >= r.MaxRetries()
 	}
-	rep.queue.push(m)
+	rep.push(&m)
 }
 
 // newMetric returns a metric of kind for r with the fields both kinds have
@@ -146,6 +147,16 @@ func (m *metric) setException(e exception) {
 	} else {
 		m.sdkException, m.sdkExceptionMessage = e.code, e.message
 	}
+}
+
+// header returns the first value of the header whose canonical name is key.
+// It is http.Header.Get without the canonicalization of key, which costs
+// more than the lookup: net/http and aws-sdk-go store canonical names.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // accessKeyID returns the access key ID from a Signature Version 4 (or 4a)

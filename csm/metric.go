@@ -73,10 +73,6 @@ type metric struct {
 	awsExceptionMessage string
 	sdkException        string
 	sdkExceptionMessage string
-
-	// flushed, when set, marks a flush request rather than a metric: the
-	// sender closes it once everything queued before it has been written.
-	flushed chan struct{}
 }
 
 // truncate cuts every string field to its limit in bytes, never in the

@@ -1,35 +1,226 @@
 package csm
 
+import (
+	"context"
+	"encoding/binary"
+	"sync"
+)
+
 // MetricsChannelSize is the capacity, in metrics, of a reporter's queue. It
 // is read when the reporter is created by Start or Enable; changing it later
 // has no effect on a running reporter. A full queue never blocks an API
 // call: the metric is dropped and counted in Stats.DroppedFull.
 //
-// Each queued metric holds at most a few kilobytes of strings (the limits
-// are listed in the package documentation), so the queue's memory is bounded
-// by MetricsChannelSize times that.
-var MetricsChannelSize = 100
+// Metrics are queued as compact records (their numbers and their strings,
+// cut to their limits) in one ring of MetricsChannelSize KiB (at least
+// 16 KiB) allocated when the reporter starts: the queue holds at most
+// MetricsChannelSize metrics and never more than that many KiB, and so holds
+// fewer metrics when they are unusually large. A typical record is 300 to
+// 600 bytes; the largest is 8 KiB.
+//
+// The default was 100 in the original package, which dropped most metrics
+// above about 20,000 API calls a second; see BENCHMARKS.md for the
+// measurements behind the current default.
+var MetricsChannelSize = 4096
 
-// metricChan is the bounded queue between the SDK handlers, which push
-// metrics on the API call's goroutine, and the sender goroutine.
-type metricChan struct {
-	ch    chan metric
-	stats *counters
+const (
+	// queueBytesPerMetric is the ring's size per metric of capacity.
+	queueBytesPerMetric = 1024
+	// recordHeader is the size of a record's length prefix in the ring.
+	recordHeader = 2
+	// wrapMarker in a length prefix sends the reader back to the ring's
+	// start.
+	wrapMarker = 0xFFFF
+	// minQueueBytes lets an empty ring take two records of the largest
+	// size.
+	minQueueBytes = 2 * (recordHeader + maxRecordSize)
+)
+
+// queue is the bounded queue between the SDK handlers, which push metrics
+// on the API call's goroutine, and the sender goroutine.
+//
+// It is one fixed byte ring of records (see record.go), each behind a 2-byte
+// little-endian length and always contiguous: a record that does not fit
+// before the ring's end goes to its start, and the end is marked as skipped.
+// Producers write into free space under mu; the sender reads the oldest
+// records in place, encodes them, releases their space, writes the
+// datagrams and then marks them written.
+type queue struct {
+	mu       sync.Mutex
+	buf      []byte
+	head     int // where the next record goes
+	tail     int // the oldest record not yet released
+	count    int // records in the ring
+	maxCount int
+
+	queued  uint64 // records ever pushed
+	written uint64 // records ever written (or failed) by the sender
+
+	sleeping bool          // the sender waits on wake for a record
+	wake     chan struct{} // capacity 1
+	waiting  bool          // a Flush waits on progress
+	progress chan struct{} // closed and replaced by markWritten when waiting
 }
 
-func newMetricChan(size int, stats *counters) metricChan {
-	if size < 1 {
-		size = 1
+func newQueue(capacity int) *queue {
+	if capacity < 1 {
+		capacity = 1
 	}
-	return metricChan{ch: make(chan metric, size), stats: stats}
+	size := capacity * queueBytesPerMetric
+	if size < minQueueBytes {
+		size = minQueueBytes
+	}
+	return &queue{
+		buf:      make([]byte, size),
+		maxCount: capacity,
+		wake:     make(chan struct{}, 1),
+		progress: make(chan struct{}),
+	}
 }
 
-// push queues m without blocking and counts the outcome.
-func (q metricChan) push(m metric) {
+// push writes m's record into the ring, without blocking, and reports
+// whether there was room. It cuts m's strings to their limits.
+func (q *queue) push(m *metric) bool {
+	size := m.recordSize()
+	need := recordHeader + size
+	q.mu.Lock()
+	at := q.reserveLocked(need)
+	if at < 0 {
+		q.mu.Unlock()
+		return false
+	}
+	binary.LittleEndian.PutUint16(q.buf[at:], uint16(size))
+	m.putRecord(q.buf[at+recordHeader : at+need])
+	q.head = at + need
+	q.count++
+	q.queued++
+	if q.sleeping {
+		q.sleeping = false
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	q.mu.Unlock()
+	return true
+}
+
+// reserveLocked returns where a record of need bytes goes, or -1 if the ring
+// is full, marking the ring's end as skipped when the record wraps. mu must
+// be held.
+func (q *queue) reserveLocked(need int) int {
+	if q.count == q.maxCount {
+		return -1
+	}
+	if q.count == 0 {
+		// Nothing is held by the sender: start over at the beginning.
+		q.head, q.tail = 0, 0
+	}
+	if q.count == 0 || q.head > q.tail {
+		// The records are in [tail, head); free are [head, end) and
+		// [0, tail).
+		if len(q.buf)-q.head >= need {
+			return q.head
+		}
+		if q.tail >= need {
+			if len(q.buf)-q.head >= recordHeader {
+				binary.LittleEndian.PutUint16(q.buf[q.head:], wrapMarker)
+			}
+			return 0
+		}
+		return -1
+	}
+	// The records are in [tail, end) and [0, head); free is [head, tail).
+	if q.tail-q.head >= need {
+		return q.head
+	}
+	return -1
+}
+
+// peek appends to dst up to max of the oldest records, as slices of the
+// ring that stay valid until release, and returns them with the position
+// after the last one. It does not block.
+func (q *queue) peek(dst [][]byte, max int) (records [][]byte, next int) {
+	q.mu.Lock()
+	n := q.count
+	pos := q.tail
+	q.mu.Unlock()
+	if n > max {
+		n = max
+	}
+	// The records between tail and the count read above were written
+	// before mu was released and are not touched by producers until they
+	// are released, so they can be read without the lock.
+	for i := 0; i < n; i++ {
+		if len(q.buf)-pos < recordHeader {
+			pos = 0
+		}
+		size := int(binary.LittleEndian.Uint16(q.buf[pos:]))
+		if size == wrapMarker {
+			pos = 0
+			size = int(binary.LittleEndian.Uint16(q.buf[pos:]))
+		}
+		dst = append(dst, q.buf[pos+recordHeader:pos+recordHeader+size])
+		pos += recordHeader + size
+	}
+	return dst, pos
+}
+
+// release frees the space of the n oldest records, which end at next (from
+// peek).
+func (q *queue) release(n, next int) {
+	q.mu.Lock()
+	q.tail = next
+	q.count -= n
+	q.mu.Unlock()
+}
+
+// markWritten counts n more records as written, and wakes Flush.
+func (q *queue) markWritten(n int) {
+	q.mu.Lock()
+	q.written += uint64(n)
+	if q.waiting {
+		q.waiting = false
+		close(q.progress)
+		q.progress = make(chan struct{})
+	}
+	q.mu.Unlock()
+}
+
+// wait blocks until a record is queued or stop is closed, and reports
+// whether a record is there.
+func (q *queue) wait(stop <-chan struct{}) bool {
+	q.mu.Lock()
+	if q.count > 0 {
+		q.mu.Unlock()
+		return true
+	}
+	q.sleeping = true
+	q.mu.Unlock()
 	select {
-	case q.ch <- m:
-		q.stats.queued.Add(1)
-	default:
-		q.stats.droppedFull.Add(1)
+	case <-q.wake:
+		return true
+	case <-stop:
+		return false
 	}
+}
+
+// flush waits until every record pushed before the call has been written,
+// or until ctx is done.
+func (q *queue) flush(ctx context.Context) error {
+	q.mu.Lock()
+	target := q.queued
+	for q.written < target {
+		q.waiting = true
+		progress := q.progress
+		q.mu.Unlock()
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		q.mu.Lock()
+	}
+	q.mu.Unlock()
+	return nil
 }

@@ -20,8 +20,9 @@ type Reporter struct {
 	sendToken bool
 
 	conn   *net.UDPConn
+	sender *sender
 	paused atomic.Bool
-	queue  metricChan
+	queue  *queue
 	stats  counters
 	stop   chan struct{}
 	done   chan struct{}
@@ -42,10 +43,11 @@ func newReporter(clientID, url string) (*Reporter, error) {
 		url:       url,
 		sendToken: isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP),
 		conn:      conn,
+		sender:    newSender(conn),
+		queue:     newQueue(MetricsChannelSize),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	rep.queue = newMetricChan(MetricsChannelSize, &rep.stats)
 	go rep.run()
 	return rep, nil
 }
@@ -69,27 +71,49 @@ func isLoopback(ip net.IP) bool {
 	return ip.IsLoopback()
 }
 
-// run is the sender goroutine: it encodes each queued metric and writes it
-// as one datagram. It alone touches the socket and the encoding buffer.
+// run is the sender goroutine. It never waits to fill a batch: it takes
+// what is queued, up to maxBatch metrics, encodes them, writes them with as
+// few system calls as it can, and sleeps when the queue is empty. It alone
+// touches the socket.
 func (rep *Reporter) run() {
 	defer close(rep.done)
-	buf := make([]byte, 0, maxDatagramSize)
-	for {
-		select {
-		case m := <-rep.queue.ch:
-			if m.flushed != nil {
-				close(m.flushed)
-				continue
+	var (
+		records   = make([][]byte, 0, maxBatch)
+		datagrams = make([][]byte, 0, maxBatch)
+		encoded   = make([]byte, 0, 64<<10)
+		m         metric
+	)
+	for rep.queue.wait(rep.stop) {
+		for {
+			var next int
+			records, next = rep.queue.peek(records[:0], maxBatch)
+			if len(records) == 0 {
+				break
 			}
-			buf = encodeMetric(buf[:0], &m)
-			if _, err := rep.conn.Write(buf); err != nil {
-				rep.stats.writeErrors.Add(1)
-			} else {
-				rep.stats.sent.Add(1)
+			datagrams, encoded = datagrams[:0], encoded[:0]
+			for _, rec := range records {
+				readRecord(rec, &m)
+				start := len(encoded)
+				encoded = encodeMetric(encoded, &m)
+				datagrams = append(datagrams, encoded[start:])
 			}
-		case <-rep.stop:
-			return
+			m = metric{} // holds no string of the ring past release
+			rep.queue.release(len(records), next)
+
+			sent, failed := rep.sender.send(datagrams)
+			rep.stats.sent.Add(uint64(sent))
+			rep.stats.writeErrors.Add(uint64(failed))
+			rep.queue.markWritten(len(records))
 		}
+	}
+}
+
+// push queues m without blocking, counting the outcome.
+func (rep *Reporter) push(m *metric) {
+	if rep.queue.push(m) {
+		rep.stats.queued.Add(1)
+	} else {
+		rep.stats.droppedFull.Add(1)
 	}
 }
 
@@ -135,25 +159,11 @@ func (rep *Reporter) Stats() Stats {
 // the agent's socket, or until ctx is done, in which case it returns
 // ctx.Err(). A short-lived process, such as an AWS Lambda handler, calls it
 // before returning so that its last metrics are not lost with the process.
-//
-// Flush takes one place in the queue while it waits for its turn, so it
-// should not be called in a tight loop.
 func (rep *Reporter) Flush(ctx context.Context) error {
 	if rep == nil {
 		return nil
 	}
-	flushed := make(chan struct{})
-	select {
-	case rep.queue.ch <- metric{flushed: flushed}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-flushed:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return rep.queue.flush(ctx)
 }
 
 // enabled reports whether a handler should build a metric, and counts the

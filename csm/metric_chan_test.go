@@ -1,0 +1,193 @@
+package csm
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// drain takes everything from q the way the sender does, in batches.
+func drain(q *queue, batch int) [][]byte {
+	var out [][]byte
+	for {
+		recs, next := q.peek(nil, batch)
+		if len(recs) == 0 {
+			return out
+		}
+		for _, r := range recs {
+			out = append(out, append([]byte(nil), r...))
+		}
+		q.release(len(recs), next)
+		q.markWritten(len(recs))
+	}
+}
+
+// testRecord returns a metric whose record is about size bytes, numbered i.
+func testRecord(i, size int) *metric {
+	return &metric{kind: kindAPICallAttempt, clientID: strconv.Itoa(i), sessionToken: strings.Repeat("t", size)}
+}
+
+// numberOf returns the number of the metric a record holds.
+func numberOf(t *testing.T, rec []byte) int {
+	var m metric
+	readRecord(rec, &m)
+	n, err := strconv.Atoi(m.clientID)
+	require.NoError(t, err)
+	return n
+}
+
+func TestQueueFIFOAcrossWraps(t *testing.T) {
+	q := newQueue(8) // 16 KiB ring, 8 records at most
+	rng := rand.New(rand.NewSource(1))
+	next, want := 0, 0
+	for round := 0; round < 2000; round++ {
+		// Push a few records of random sizes, up to the largest datagram,
+		// then take some: the ring wraps in every possible place.
+		for n := rng.Intn(4); n > 0; n-- {
+			size := rng.Intn(maxRecordSize - 100)
+			if rng.Intn(4) > 0 {
+				size = rng.Intn(700)
+			}
+			if q.push(testRecord(next, size)) {
+				next++
+			}
+		}
+		recs, pos := q.peek(nil, 1+rng.Intn(3))
+		for _, r := range recs {
+			require.Equal(t, want, numberOf(t, r), "record order")
+			want++
+		}
+		q.release(len(recs), pos)
+	}
+	for _, r := range drain(q, maxBatch) {
+		require.Equal(t, want, numberOf(t, r))
+		want++
+	}
+	assert.Equal(t, next, want, "every record pushed was read once")
+}
+
+func TestQueueFull(t *testing.T) {
+	t.Run("by count", func(t *testing.T) {
+		q := newQueue(3)
+		for i := 0; i < 3; i++ {
+			require.True(t, q.push(testRecord(i, 10)))
+		}
+		assert.False(t, q.push(testRecord(3, 10)), "the fourth metric does not fit")
+		recs, next := q.peek(nil, 1)
+		q.release(len(recs), next)
+		assert.True(t, q.push(testRecord(3, 10)), "room again after a release")
+	})
+	t.Run("by bytes", func(t *testing.T) {
+		q := newQueue(1000) // 1000 KiB
+		used, n := 0, 0
+		for {
+			m := testRecord(n, 8000)
+			need := recordHeader + m.recordSize()
+			if !q.push(m) {
+				assert.Greater(t, used+need, len(q.buf), "refused while there was room")
+				break
+			}
+			used += need
+			n++
+		}
+		assert.Less(t, n, 1000, "large records fill the bytes before the count")
+		assert.True(t, q.push(testRecord(n, 100)), "a small record still fits in the rest")
+	})
+	t.Run("held records are not overwritten", func(t *testing.T) {
+		q := newQueue(16)
+		for i := 0; i < 16; i++ {
+			require.True(t, q.push(testRecord(i, 500)))
+		}
+		held, next := q.peek(nil, 8)
+		copies := make([][]byte, len(held))
+		for i, h := range held {
+			copies[i] = append([]byte(nil), h...)
+		}
+		for i := 16; i < 40; i++ {
+			q.push(testRecord(i, 500))
+		}
+		for i := range held {
+			assert.Equal(t, copies[i], held[i], "record %d changed while held", i)
+		}
+		q.release(len(held), next)
+	})
+}
+
+// TestQueueConcurrent pushes from many goroutines while one drains, as the
+// handlers and the sender do. Under -race it checks the ring's locking; the
+// counts and per-producer order check that nothing is lost or reordered.
+func TestQueueConcurrent(t *testing.T) {
+	q := newQueue(64)
+	const producers, each = 8, 2000
+	var wg sync.WaitGroup
+	var dropped [producers]int
+	for p := 0; p < producers; p++ {
+		p := p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				m := &metric{kind: kindAPICall, clientID: fmt.Sprintf("%d:%06d", p, i), sessionToken: strings.Repeat("x", i%900)}
+				if !q.push(m) {
+					dropped[p]++
+				}
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	got := make(chan [][]byte)
+	go func() {
+		var all [][]byte
+		for q.wait(stop) {
+			all = append(all, drain(q, maxBatch)...)
+		}
+		got <- append(all, drain(q, maxBatch)...)
+	}()
+	wg.Wait()
+	require.NoError(t, q.flush(context.Background()))
+	close(stop)
+	all := <-got
+
+	last := map[int]int{}
+	for _, r := range all {
+		var m metric
+		readRecord(r, &m)
+		var p, i int
+		_, err := fmt.Sscanf(m.clientID, "%d:%06d", &p, &i)
+		require.NoError(t, err)
+		if prev, ok := last[p]; ok {
+			require.Greater(t, i, prev, "producer %d's records out of order", p)
+		}
+		last[p] = i
+	}
+	total := 0
+	for _, d := range dropped {
+		total += d
+	}
+	assert.Equal(t, producers*each, len(all)+total, "every record read once or counted as dropped")
+}
+
+func TestQueueFlush(t *testing.T) {
+	q := newQueue(8)
+	require.NoError(t, q.flush(context.Background()), "nothing queued")
+
+	require.True(t, q.push(testRecord(1, 0)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, q.flush(ctx), context.Canceled, "not written yet")
+
+	done := make(chan error)
+	go func() { done <- q.flush(context.Background()) }()
+	recs, next := q.peek(nil, maxBatch)
+	require.Len(t, recs, 1)
+	q.release(len(recs), next)
+	q.markWritten(len(recs))
+	assert.NoError(t, <-done)
+}
