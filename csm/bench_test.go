@@ -111,3 +111,4 @@ func BenchmarkHandlers(b *testing.B) {
 		})
 	}
 }
+

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/internal/testutil"
 )
 
 func TestPauseContinue(t *testing.T) {
@@ -148,4 +149,26 @@ func TestConcurrentControl(t *testing.T) {
 	assert.Equal(t, int(st.Sent), agent.Len())
 	assert.Equal(t, 1, handlers.Complete.Len())
 	assert.Equal(t, 1, handlers.CompleteAttempt.Len())
+}
+
+// TestNoAgentListening sends to a port where nothing listens: the kernel
+// refuses the datagrams (ECONNREFUSED on the next write), which the reporter
+// counts, and the API calls do not notice.
+func TestNoAgentListening(t *testing.T) {
+	closed := testutil.NewAgent(t)
+	addr := closed.Addr()
+	closed.Close()
+
+	rep, err := csm.Start("", addr)
+	require.NoError(t, err)
+	t.Cleanup(csm.ResetForTest)
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	for i := 0; i < 10; i++ {
+		require.NoError(t, callOperation(c, "Nobody"))
+		require.NoError(t, rep.Flush(testContext(t)))
+	}
+	st := rep.Stats()
+	assert.Equal(t, uint64(20), st.Queued)
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
+	assert.NotZero(t, st.WriteErrors, "refused writes are counted")
 }

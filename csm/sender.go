@@ -58,6 +58,10 @@ func (s *sender) send(datagrams [][]byte) (sent, failed int) {
 	msgs := s.msgs[:len(datagrams)]
 	for len(msgs) > 0 {
 		n, err := s.batch.WriteBatch(msgs, 0)
+		if n < 0 {
+			// x/net passes on sendmmsg's -1 with the error.
+			n = 0
+		}
 		sent += n
 		msgs = msgs[n:]
 		switch {

@@ -1,0 +1,131 @@
+// Command loadtest finds the highest rate of API calls at which a CSM
+// reporter delivers at least 99.9% of its metrics to a local agent, for
+// csm-go, for aws-sdk-go's own aws/csm, and for bare writes of datagrams of
+// the same size (the machine's own ceiling), all in the same run.
+//
+//	go run ./internal/loadtest [-duration 2s] [-max 2000000]
+//
+// Each trial runs in a child process (a reporter is process-wide) that
+// offers a fixed rate of calls for a while, paced every millisecond, and
+// then waits for its reporter to finish; the parent's agent, a UDP socket on
+// 127.0.0.1, counts what arrives. A call runs the CSM handlers of one
+// aws-sdk-go request that was sent once to a local server: one ApiCallAttempt
+// and one ApiCall metric, as the SDK would produce them, without the SDK's
+// own cost of a call, which would cap the rate far below what the reporters
+// can take.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// target is the share of metrics that must arrive for a rate to pass.
+const target = 0.999
+
+func main() {
+	log.SetFlags(0)
+	child := flag.String("child", "", "run one trial of this mode (internal)")
+	rate := flag.Int("rate", 0, "calls per second (with -child)")
+	agentAddr := flag.String("agent", "", "agent address (with -child)")
+	duration := flag.Duration("duration", 2*time.Second, "how long each trial offers its rate")
+	start := flag.Int("start", 10000, "first rate tried, in calls per second")
+	max := flag.Int("max", 2000000, "highest rate tried, in calls per second")
+	steps := flag.Int("bisect", 4, "bisection steps after the first failing rate")
+	flag.Parse()
+
+	if *child != "" {
+		res, err := runTrial(*child, *rate, *duration, *agentAddr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+
+	fmt.Printf("trials of %v each, pass when >= %.1f%% of the metrics arrive\n", *duration, target*100)
+	fmt.Printf("%-12s %14s %14s\n", "mode", "calls/s", "datagrams/s")
+	for _, mode := range []string{modeBare, modeOriginal, modeOurs} {
+		best, err := search(mode, *start, *max, *steps, *duration)
+		if err != nil {
+			log.Fatal(err)
+		}
+		perCall := 2
+		if mode == modeBare {
+			perCall = 1
+		}
+		fmt.Printf("%-12s %14d %14d\n", mode, best, best*perCall)
+	}
+}
+
+// search doubles the rate from start until a trial fails, then bisects
+// between the last rate that passed and the first that failed. It returns
+// the highest rate that passed (0 if none did).
+func search(mode string, start, max, steps int, d time.Duration) (int, error) {
+	good, bad := 0, 0
+	for r := start; r <= max; r *= 2 {
+		ok, err := trial(mode, r, d)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			bad = r
+			break
+		}
+		good = r
+	}
+	if bad == 0 {
+		return good, nil
+	}
+	for i := 0; i < steps; i++ {
+		mid := (good + bad) / 2
+		ok, err := trial(mode, mid, d)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			good = mid
+		} else {
+			bad = mid
+		}
+	}
+	return good, nil
+}
+
+// trial runs one child at rate and reports whether it passed.
+func trial(mode string, rate int, d time.Duration) (bool, error) {
+	agent, err := newAgent()
+	if err != nil {
+		return false, err
+	}
+	defer agent.close()
+
+	cmd := exec.Command(os.Args[0], "-child", mode, "-rate", strconv.Itoa(rate),
+		"-duration", d.String(), "-agent", agent.addr())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return false, fmt.Errorf("%s at %d calls/s: %w", mode, rate, err)
+	}
+	var res result
+	if err := json.Unmarshal(out, &res); err != nil {
+		return false, fmt.Errorf("%s at %d calls/s: %w: %q", mode, rate, err, out)
+	}
+	received, err := agent.sync()
+	if err != nil {
+		return false, err
+	}
+	share := float64(received) / float64(res.Produced)
+	fmt.Fprintf(os.Stderr, "  %-11s %9d calls/s: %9d of %9d datagrams (%.3f%%), offered at %.0f calls/s, %d dropped by a full queue\n",
+		mode, rate, received, res.Produced, share*100, res.Achieved, res.QueueFull)
+	// A trial whose pacing fell behind did not offer its rate.
+	return share >= target && res.Achieved >= 0.98*float64(rate), nil
+}
