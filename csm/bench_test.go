@@ -111,4 +111,3 @@ func BenchmarkHandlers(b *testing.B) {
 		})
 	}
 }
-

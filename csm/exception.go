@@ -2,6 +2,7 @@ package csm
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/request"
@@ -28,6 +29,10 @@ func classify(err error) exception {
 		return exception{code: "Error", message: err.Error()}
 	}
 	code := aerr.Code()
+	if invalid, ok := err.(request.ErrInvalidParams); ok {
+		// Every field that failed, not only the first.
+		return exception{code: code, message: strings.TrimPrefix(invalid.Error(), code+": ")}
+	}
 	switch code {
 	case request.ErrCodeRequestError, request.ErrCodeSerialization, request.CanceledErrorCode,
 		request.ErrCodeResponseTimeout, request.ErrCodeRead, request.ErrCodeInvalidPresignExpire:
@@ -44,7 +49,8 @@ func classify(err error) exception {
 // method and URL). An error with no cause gives its own message.
 func causeMessage(aerr awserr.Error) string {
 	var cause error = aerr
-	for {
+	// A chain that loops back on itself must not hang the API call.
+	for depth := 0; depth < 16; depth++ {
 		switch e := cause.(type) {
 		case awserr.Error:
 			if e.OrigErr() == nil {
@@ -60,4 +66,5 @@ func causeMessage(aerr awserr.Error) string {
 			return cause.Error()
 		}
 	}
+	return cause.Error()
 }

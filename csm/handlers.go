@@ -18,6 +18,10 @@ const (
 	APICallAttemptMetricHandlerName = "awscsm.SendAPICallAttemptMetric"
 )
 
+// resetHandlerName names the handler that InjectHandlers puts first in the
+// Sign list (see resetAttempt).
+const resetHandlerName = "awscsm.ResetAttempt"
+
 // injectMu serializes InjectHandlers, whose handler lists are plain slices.
 var injectMu sync.Mutex
 
@@ -28,9 +32,11 @@ var injectMu sync.Mutex
 //
 // It replaces any handlers already there under the same names, its own or
 // those of aws-sdk-go's built-in CSM, so calling it more than once never
-// duplicates metrics. It is safe to call from many goroutines at once.
-// Clients and requests copy their handlers when they are created, so only
-// those created afterwards are affected.
+// duplicates metrics. Calls to InjectHandlers are serialized, but the
+// handler lists are aws-sdk-go's plain slices: do not call it on handlers
+// from which clients are being created at the same time. Clients and
+// requests copy their handlers when they are created, so only those created
+// afterwards are affected, and API calls already running are not disturbed.
 //
 //	r, err := csm.Start("clientID", "127.0.0.1:31000")
 //	if err != nil {
@@ -46,8 +52,8 @@ func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
 	injectMu.Lock()
 	defer injectMu.Unlock()
 
-	handlers.Complete.RemoveByName(APICallMetricHandlerName)
-	handlers.CompleteAttempt.RemoveByName(APICallAttemptMetricHandlerName)
+	removeHandlersLocked(handlers)
+	handlers.Sign.PushFrontNamed(request.NamedHandler{Name: resetHandlerName, Fn: resetAttempt})
 	handlers.Complete.PushFrontNamed(request.NamedHandler{
 		Name: APICallMetricHandlerName,
 		Fn:   rep.sendAPICallMetric,
@@ -56,6 +62,31 @@ func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
 		Name: APICallAttemptMetricHandlerName,
 		Fn:   rep.sendAPICallAttemptMetric,
 	})
+}
+
+// removeHandlers takes the CSM handlers out of handlers.
+func removeHandlers(handlers *request.Handlers) {
+	injectMu.Lock()
+	defer injectMu.Unlock()
+	removeHandlersLocked(handlers)
+}
+
+// removeHandlersLocked takes the CSM handlers out of handlers. injectMu must
+// be held.
+func removeHandlersLocked(handlers *request.Handlers) {
+	handlers.Sign.RemoveByName(resetHandlerName)
+	handlers.Complete.RemoveByName(APICallMetricHandlerName)
+	handlers.CompleteAttempt.RemoveByName(APICallAttemptMetricHandlerName)
+}
+
+// resetAttempt runs first when a request is signed, before each attempt. It
+// clears what the previous attempt left (its response, whether it was
+// retryable), which aws-sdk-go would otherwise keep when signing fails, so
+// that the ApiCall metric describes a failed signing as what it is: a round
+// that sent nothing. Both are set again when the attempt is sent.
+func resetAttempt(r *request.Request) {
+	r.HTTPResponse = nil
+	r.Retryable = nil
 }
 
 // sendAPICallAttemptMetric runs after each HTTP attempt.
@@ -108,10 +139,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	}
 	if r.Error != nil {
 		m.setException(classify(r.Error))
-		// The call failed on an error the retryer would have retried,
-		// had it any retries left.
-		m.maxRetriesExceeded = aws.BoolValue(r.Retryable) &&
-			r.Retryer != nil && r.RetryCount >= r.MaxRetries()
+		m.maxRetriesExceeded = retriesExhausted(r)
 	}
 	rep.push(&m)
 }
@@ -127,6 +155,20 @@ func (rep *Reporter) newMetric(kind metricKind, r *request.Request, start time.T
 		timestamp: unixMilli(start),
 		region:    aws.StringValue(r.Config.Region),
 	}
+}
+
+// retriesExhausted reports whether the call failed on an error the SDK would
+// have retried, had it any retries left. With retries disabled,
+// aws-sdk-go's retryer calls no error retryable, so the error itself is
+// asked, as the retryer would ask it.
+func retriesExhausted(r *request.Request) bool {
+	if r.Retryer == nil || r.RetryCount < r.MaxRetries() {
+		return false
+	}
+	if r.MaxRetries() == 0 {
+		return r.IsErrorRetryable() || r.IsErrorThrottle()
+	}
+	return aws.BoolValue(r.Retryable)
 }
 
 // sentLastAttempt reports whether the last round of the request's retry

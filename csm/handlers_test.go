@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/credentials"
 	awscsm "github.com/aws/aws-sdk-go/aws/csm"
 	"github.com/aws/aws-sdk-go/aws/request"
@@ -198,11 +199,16 @@ func TestCallOutcomes(t *testing.T) {
 		absent:     []string{"FinalHttpStatusCode"},
 	}, {
 		// aws-sdk-go's retryer calls nothing retryable when retries are
-		// disabled, so no retries were exceeded.
+		// disabled; the error would have been retried had there been any.
 		name:       "retries disabled",
 		maxRetries: 0,
 		responses:  []stubResponse{{SendErr: retryable}},
-		want:       map[string]string{"AttemptCount": "1", "MaxRetriesExceeded": "0", "FinalSdkException": "RequestError"},
+		want:       map[string]string{"AttemptCount": "1", "MaxRetriesExceeded": "1", "FinalSdkException": "RequestError"},
+	}, {
+		name:       "retries disabled, error not retryable",
+		maxRetries: 0,
+		responses:  []stubResponse{{Status: 400, ErrorCode: "ValidationException"}},
+		want:       map[string]string{"AttemptCount": "1", "MaxRetriesExceeded": "0"},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,8 +232,7 @@ func TestCallOutcomes(t *testing.T) {
 
 // TestCanceled checks that an attempt canceled while in flight has no
 // HttpStatusCode (the original sends 0) and is an SdkException with the
-// context's message, and that a call canceled before it was sent made no
-// attempt.
+// context's message.
 func TestCanceled(t *testing.T) {
 	rep, agent := startReporter(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -245,15 +250,6 @@ func TestCanceled(t *testing.T) {
 	assert.NotContains(t, events[1], "FinalHttpStatusCode")
 	assert.Equal(t, "RequestCanceled", events[1]["FinalSdkException"])
 	assert.Equal(t, "1", stringOf(events[1]["AttemptCount"]))
-
-	agent.Reset()
-	req = c.NewRequest(&request.Operation{Name: "Before", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
-	req.SetContext(ctx) // already canceled
-	require.Error(t, req.Send())
-	flushAndSync(t, rep, agent)
-	events = agent.Events(t)
-	require.Len(t, events, 1, "no attempt")
-	assert.Equal(t, "0", stringOf(events[0]["AttemptCount"]))
 }
 
 // TestFailedBeforeAttempt checks a call that fails in its Build handlers:
@@ -262,7 +258,10 @@ func TestFailedBeforeAttempt(t *testing.T) {
 	rep, agent := startReporter(t, "")
 	c := newInstrumentedClient(t, rep, &stubTransport{})
 	c.Handlers.Build.PushBack(func(r *request.Request) {
-		r.Error = request.ErrInvalidParams{Context: "Input"}
+		invalid := request.ErrInvalidParams{Context: "Input"}
+		invalid.Add(request.NewErrParamRequired("TableName"))
+		invalid.Add(request.NewErrParamRequired("Key"))
+		r.Error = invalid
 	})
 	require.Error(t, callOperation(c, "Invalid"))
 	flushAndSync(t, rep, agent)
@@ -272,6 +271,34 @@ func TestFailedBeforeAttempt(t *testing.T) {
 	assert.Equal(t, "ApiCall", events[0]["Type"])
 	assert.Equal(t, "0", stringOf(events[0]["AttemptCount"]))
 	assert.Equal(t, "InvalidParameter", events[0]["FinalSdkException"], "a client-side error is not an AwsException")
+	msg, _ := events[0]["FinalSdkExceptionMessage"].(string)
+	assert.Contains(t, msg, "Input.TableName", "every field that failed")
+	assert.Contains(t, msg, "Input.Key")
+}
+
+// TestSigningFailsOnRetry checks the ApiCall of a call whose first attempt
+// got a 500 and whose retry failed to sign: one attempt was sent, and the
+// failure is the signing error, not the earlier response.
+func TestSigningFailsOnRetry(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	c := newInstrumentedClient(t, rep, &stubTransport{responses: []stubResponse{{Status: 500, ErrorCode: "InternalError"}}},
+		&aws.Config{MaxRetries: aws.Int(1)})
+	c.Handlers.Sign.PushBack(func(r *request.Request) {
+		if r.RetryCount == 1 {
+			r.Error = awserr.New("SigningError", "credentials expired", nil)
+		}
+	})
+	require.Error(t, callOperation(c, "Resign"))
+	flushAndSync(t, rep, agent)
+
+	events := agent.Events(t)
+	require.Len(t, events, 2, "one attempt, one call")
+	call := events[1]
+	assert.Equal(t, "1", stringOf(call["AttemptCount"]))
+	assert.NotContains(t, call, "FinalHttpStatusCode")
+	assert.NotContains(t, call, "FinalAwsException")
+	assert.Equal(t, "SigningError", call["FinalSdkException"])
+	assert.Equal(t, "0", stringOf(call["MaxRetriesExceeded"]))
 }
 
 func stringOf(v any) string {
@@ -292,11 +319,13 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 			case "", "localhost":
 				listen = "127.0.0.1"
 			}
-			agent := testutil.NewAgentOn(t, listen+":0")
-			rep, err := csm.Start("", host+":"+agent.Port())
-			if host == "[::1]" && err != nil {
-				t.Skipf("no IPv6 loopback here: %v", err)
+			agent, err := testutil.Listen(listen + ":0")
+			if err != nil {
+				// No IPv6, or no 127.0.0.2 (macOS): nothing to test.
+				t.Skipf("cannot listen on %s here: %v", listen, err)
 			}
+			t.Cleanup(agent.Close)
+			rep, err := csm.Start("", host+":"+agent.Port())
 			require.NoError(t, err)
 			t.Cleanup(csm.ResetForTest)
 			assert.True(t, csm.SendsTokenForTest(rep))

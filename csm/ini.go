@@ -1,27 +1,21 @@
 package csm
 
-import (
-	"bufio"
-	"bytes"
-	"strings"
-)
+import "strings"
 
-// configSections reads a shared config file (~/.aws/config) into its
+// configSections reads a shared config or credentials file into its
 // sections' keys. Section names are normalized to single spaces
-// ("profile  x" is "profile x"); keys are lowercase. Later sections and keys
-// of the same name override earlier ones. Indented lines under a key with no
-// value (the nested settings of, say, "s3 =") are skipped, and so are lines
-// that are neither a section, a key nor a comment: a file that is wrong
-// somewhere the CSM keys are not does not stop CSM.
+// ("profile  x" is "profile x"); keys are lowercase; a comment that follows
+// a value after white space ("true ; enabled") is not part of it. Later
+// sections and keys of the same name override earlier ones. Indented lines
+// under a key with no value (the nested settings of, say, "s3 =") are
+// skipped, and so are lines that are neither a section, a key nor a comment:
+// a file that is wrong somewhere the CSM keys are not does not stop CSM.
 func configSections(data []byte) map[string]map[string]string {
 	sections := map[string]map[string]string{}
 	var current map[string]string
 	nested := false
 
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		raw := sc.Text()
+	for _, raw := range strings.Split(string(data), "\n") {
 		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
@@ -51,11 +45,21 @@ func configSections(data []byte) map[string]map[string]string {
 			continue
 		}
 		key := strings.ToLower(strings.TrimSpace(line[:eq]))
-		value := strings.TrimSpace(line[eq+1:])
+		value := stripComment(strings.TrimSpace(line[eq+1:]))
 		if value == "" {
 			nested = true
 		}
 		current[key] = value
 	}
 	return sections
+}
+
+// stripComment cuts value at the first '#' or ';' that follows white space.
+func stripComment(value string) string {
+	for i := 1; i < len(value); i++ {
+		if (value[i] == '#' || value[i] == ';') && (value[i-1] == ' ' || value[i-1] == '\t') {
+			return strings.TrimSpace(value[:i])
+		}
+	}
+	return value
 }

@@ -13,10 +13,10 @@ import (
 //
 // Metrics are queued as compact records (their numbers and their strings,
 // cut to their limits) in one ring of MetricsChannelSize KiB (at least
-// 16 KiB) allocated when the reporter starts: the queue holds at most
-// MetricsChannelSize metrics and never more than that many KiB, and so holds
-// fewer metrics when they are unusually large. A typical record is 300 to
-// 600 bytes; the largest is 8 KiB.
+// 16 KiB, at most 64 MiB) allocated when the reporter starts: the queue
+// holds at most MetricsChannelSize metrics and never more than that many
+// KiB, and so holds fewer metrics when they are unusually large. A typical
+// record is 300 to 600 bytes; the largest is 8 KiB.
 //
 // The default was 100 in the original package, which dropped most metrics
 // above about 20,000 API calls a second; see BENCHMARKS.md for the
@@ -34,6 +34,8 @@ const (
 	// minQueueBytes lets an empty ring take two records of the largest
 	// size.
 	minQueueBytes = 2 * (recordHeader + maxRecordSize)
+	// maxQueueBytes bounds the ring whatever MetricsChannelSize says.
+	maxQueueBytes = 64 << 20
 )
 
 // queue is the bounded queue between the SDK handlers, which push metrics
@@ -66,7 +68,10 @@ func newQueue(capacity int) *queue {
 	if capacity < 1 {
 		capacity = 1
 	}
-	size := capacity * queueBytesPerMetric
+	size := maxQueueBytes
+	if capacity < maxQueueBytes/queueBytesPerMetric {
+		size = capacity * queueBytesPerMetric
+	}
 	if size < minQueueBytes {
 		size = minQueueBytes
 	}

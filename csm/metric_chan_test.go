@@ -73,6 +73,23 @@ func TestQueueFIFOAcrossWraps(t *testing.T) {
 	assert.Equal(t, next, want, "every record pushed was read once")
 }
 
+func TestQueueSize(t *testing.T) {
+	cases := []struct {
+		capacity, bytes int
+	}{
+		{-1, minQueueBytes},
+		{1, minQueueBytes},
+		{10, minQueueBytes},
+		{100, 100 * 1024},
+		{4096, 4096 * 1024},
+		{1 << 20, maxQueueBytes},
+		{int(^uint(0) >> 1), maxQueueBytes}, // would overflow the multiplication
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.bytes, len(newQueue(tc.capacity).buf), "capacity %d", tc.capacity)
+	}
+}
+
 func TestQueueFull(t *testing.T) {
 	t.Run("by count", func(t *testing.T) {
 		q := newQueue(3)

@@ -65,13 +65,15 @@ func (s *sender) send(datagrams [][]byte) (sent, failed int) {
 		sent += n
 		msgs = msgs[n:]
 		switch {
-		case err != nil && errors.Is(err, syscall.ENOSYS):
-			// No sendmmsg here (an old kernel, a sandbox).
+		case err != nil && batchUnsupported(err):
+			// No sendmmsg here: write one datagram at a time from now
+			// on.
 			s.batch = nil
 			more, lost := s.sendEach(datagrams[len(datagrams)-len(msgs):])
 			return sent + more, failed + lost
 		case err != nil && len(msgs) > 0:
-			// The first datagram not written is the one that failed.
+			// The first datagram not written is the one that failed
+			// (a refused port, say).
 			failed++
 			msgs = msgs[1:]
 		case err == nil && n == 0:
@@ -81,6 +83,13 @@ func (s *sender) send(datagrams [][]byte) (sent, failed int) {
 		}
 	}
 	return sent, failed
+}
+
+// batchUnsupported reports whether a WriteBatch error says that sendmmsg
+// cannot be used here at all (an old kernel, a sandbox that forbids it).
+func batchUnsupported(err error) bool {
+	return errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) ||
+		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EACCES)
 }
 
 // sendEach writes the datagrams one system call each.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/session"
 )
 
@@ -17,25 +18,29 @@ import (
 //
 // Enable returns nil, nil when the settings do not enable CSM. It returns a
 // *SettingError when a setting is malformed or conflicts with the running
-// reporter; sess is then left as it was and works without this package's
+// reporter. In both cases it takes the CSM handlers out of sess.Handlers,
+// should aws-sdk-go's session have put its own there, and sess works without
 // monitoring.
 func Enable(sess *session.Session) (*Reporter, error) {
 	if sess == nil {
 		return nil, errors.New("csm: Enable needs a session, got nil")
 	}
-	s, err := loadSettings()
-	if err != nil {
-		return nil, err
-	}
-	if !s.enabled {
-		return nil, nil
-	}
-	rep, err := s.start()
-	if err != nil {
+	rep, err := enable()
+	if rep == nil {
+		removeHandlers(&sess.Handlers)
 		return nil, err
 	}
 	rep.InjectHandlers(&sess.Handlers)
 	return rep, nil
+}
+
+// enable returns the reporter the settings ask for, or nil.
+func enable() (*Reporter, error) {
+	s, err := loadSettings()
+	if err != nil || !s.enabled {
+		return nil, err
+	}
+	return s.start()
 }
 
 // start returns the reporter the settings ask for, with errors that name the
@@ -85,10 +90,11 @@ func (s settings) blame(err error) error {
 // NewSession is session.NewSession followed by Enable: it returns a session
 // whose clients are reported as the CSM settings ask.
 //
-// It differs from session.NewSession with CSM enabled in two ways: nothing
-// is written to the session's logger (aws-sdk-go logs "Enabling CSM", which
-// its default logger prints to stdout), and the metrics come from this
-// package.
+// It differs from session.NewSession with CSM enabled in two ways: the
+// metrics come from this package, and aws-sdk-go's messages about its
+// built-in CSM ("Enabling CSM", which its default logger prints to stdout)
+// are kept out of the session's logger; everything else is logged as
+// before.
 //
 // If the session was created but CSM could not be enabled, NewSession
 // returns both the session, which works without monitoring, and a
@@ -97,20 +103,20 @@ func (s settings) blame(err error) error {
 // some bad values itself (a port that is not a number, a host that does not
 // resolve): then there is no session, and the error still names the setting.
 func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
-	// aws-sdk-go's built-in CSM logs while the session is created; keep that
-	// out of the user's logger, then give the session the logger it would
-	// have had.
 	logger := aws.NewDefaultLogger()
 	for _, c := range cfgs {
 		if c != nil && c.Logger != nil {
 			logger = c.Logger
 		}
 	}
-	quiet := append(cfgs[:len(cfgs):len(cfgs)], &aws.Config{Logger: discardLogger{}})
+	quiet := append(cfgs[:len(cfgs):len(cfgs)], &aws.Config{Logger: quietLogger{logger}})
 
 	sess, err := newSDKSession(quiet)
 	if err != nil {
-		// When the SDK refused a CSM setting, say which.
+		if !builtInCSMError(err) {
+			return nil, err
+		}
+		// aws-sdk-go's built-in CSM refused the settings: say which.
 		if s, serr := loadSettings(); serr != nil {
 			return nil, serr
 		} else if s.enabled {
@@ -120,8 +126,6 @@ func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
 		}
 		return nil, err
 	}
-	sess.Config.Logger = logger
-
 	if _, err := Enable(sess); err != nil {
 		return sess, err
 	}
@@ -135,7 +139,7 @@ func newSDKSession(cfgs []*aws.Config) (sess *session.Session, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			perr, ok := p.(error)
-			if !ok || !strings.HasPrefix(perr.Error(), "inconsistent ") {
+			if !ok || !isBuiltInPanic(perr) {
 				panic(p)
 			}
 			sess, err = nil, perr
@@ -144,7 +148,34 @@ func newSDKSession(cfgs []*aws.Config) (sess *session.Session, err error) {
 	return session.NewSession(cfgs...)
 }
 
-// discardLogger is an aws.Logger that writes nothing.
-type discardLogger struct{}
+// isBuiltInPanic reports whether err is the panic of aws-sdk-go's csm.Start.
+func isBuiltInPanic(err error) bool {
+	return strings.HasPrefix(err.Error(), "inconsistent client IDs.") ||
+		strings.HasPrefix(err.Error(), "inconsistent URLs.")
+}
 
-func (discardLogger) Log(...interface{}) {}
+// builtInCSMError reports whether session.NewSession failed because of its
+// built-in CSM: its panic, or its "UDPError" when it cannot reach the agent's
+// address.
+func builtInCSMError(err error) bool {
+	if aerr, ok := err.(awserr.Error); ok && aerr.Code() == "UDPError" {
+		return true
+	}
+	return isBuiltInPanic(err)
+}
+
+// quietLogger passes everything to the logger it wraps but aws-sdk-go's
+// messages about its built-in CSM, which this package replaces.
+type quietLogger struct {
+	next aws.Logger
+}
+
+func (l quietLogger) Log(args ...interface{}) {
+	if len(args) == 1 {
+		if msg, ok := args[0].(string); ok &&
+			(msg == "Enabling CSM" || strings.HasPrefix(msg, "ERROR: failed to load CSM configuration")) {
+			return
+		}
+	}
+	l.next.Log(args...)
+}

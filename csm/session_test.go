@@ -94,11 +94,75 @@ func TestNewSessionPrintsNothing(t *testing.T) {
 	out := captureOutput(t, func() {
 		sess, err := csm.NewSession(testConfig(&stubTransport{}))
 		require.NoError(t, err)
-		assert.NotEqual(t, "csm.discardLogger", fmt.Sprintf("%T", sess.Config.Logger), "the session keeps its logger")
 		require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "Quiet"))
 	})
 	// aws-sdk-go's session.NewSession prints "Enabling CSM" here.
 	assert.Empty(t, out)
+}
+
+// recordingLogger keeps what is logged to it.
+type recordingLogger struct{ lines []string }
+
+func (l *recordingLogger) Log(args ...interface{}) { l.lines = append(l.lines, fmt.Sprint(args...)) }
+
+func TestNewSessionKeepsTheLogger(t *testing.T) {
+	enableThroughEnv(t)
+	logger := &recordingLogger{}
+	sess, err := csm.NewSession(testConfig(&stubTransport{}), &aws.Config{Logger: logger})
+	require.NoError(t, err)
+	assert.Empty(t, logger.lines, "the built-in CSM's messages are kept out")
+	sess.Config.Logger.Log("from the session")
+	assert.Equal(t, []string{"from the session"}, logger.lines, "everything else reaches the user's logger")
+}
+
+// TestEnableRemovesBuiltInWhenOff: a session on which aws-sdk-go turned on
+// its built-in CSM, then settings that turn CSM off, or that are wrong:
+// Enable leaves the session with no CSM handlers at all.
+func TestEnableRemovesBuiltInWhenOff(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"disabled":   {"AWS_CSM_ENABLED": "false"},
+		"bad enable": {"AWS_CSM_ENABLED": "yes"},
+		"bad port":   {"AWS_CSM_PORT": "abc"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			isolateEnv(t)
+			plain, err := session.NewSession(testConfig(&stubTransport{}))
+			require.NoError(t, err)
+			enableThroughEnv(t)
+			quiet := &aws.Config{Logger: aws.LoggerFunc(func(...interface{}) {})}
+			sess, err := session.NewSession(testConfig(&stubTransport{}), quiet)
+			require.NoError(t, err)
+			require.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len(), "the built-in CSM is on")
+
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			rep, _ := csm.Enable(sess)
+			assert.Nil(t, rep)
+			assert.Equal(t, plain.Handlers.Complete.Len(), sess.Handlers.Complete.Len())
+			assert.Equal(t, plain.Handlers.CompleteAttempt.Len(), sess.Handlers.CompleteAttempt.Len())
+		})
+	}
+}
+
+// TestEnableFromCredentialsFile: aws-sdk-go reads [aws_csm] from the shared
+// credentials file too, and so does Enable.
+func TestEnableFromCredentialsFile(t *testing.T) {
+	isolateEnv(t)
+	t.Cleanup(csm.ResetForTest)
+	path := filepath.Join(t.TempDir(), "credentials")
+	require.NoError(t, os.WriteFile(path, []byte("[aws_csm]\ncsm_enabled = true\ncsm_port = "+sdkAgent.Port()+"\n"), 0o600))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", path)
+	sdkAgent.Sync(t)
+	sdkAgent.Reset()
+
+	sess, err := csm.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	rep := csm.Get()
+	require.NotNil(t, rep)
+	require.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "FromCredentials"))
+	flushAndSync(t, rep, sdkAgent)
+	assert.Equal(t, csm.Stats{Queued: 2, Sent: 2}, rep.Stats(), "ours, once each, in place of the built-in CSM")
 }
 
 // captureOutput runs fn with stdout and stderr going to a pipe, and returns

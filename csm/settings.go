@@ -2,7 +2,6 @@ package csm
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,35 +46,51 @@ func (s settings) address() string {
 	return AddressWithDefaults(s.host.value, s.port.value)
 }
 
-// loadSettings reads the CSM settings from the environment and the shared
-// config file (AWS_CONFIG_FILE, else ~/.aws/config).
-func loadSettings() (settings, error) {
-	path := os.Getenv("AWS_CONFIG_FILE")
-	if path == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			path = filepath.Join(home, ".aws", "config")
-		}
-	}
-	var data []byte
-	if path != "" {
-		var err error
-		data, err = os.ReadFile(path)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return settings{}, &SettingError{Setting: "AWS_CONFIG_FILE", Value: path, Err: err}
-		}
-	}
-	return parseSettings(os.Getenv, path, data)
+// configFile is a shared config or credentials file: its path and its
+// contents.
+type configFile struct {
+	path string
+	data []byte
 }
 
-// parseSettings works out the settings from the environment (getenv) and
-// the contents of the shared config file at path.
+// loadSettings reads the CSM settings from the environment, the shared config
+// file (AWS_CONFIG_FILE, else ~/.aws/config) and the shared credentials file
+// (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+func loadSettings() (settings, error) {
+	config := readConfigFile("AWS_CONFIG_FILE", "config")
+	credentials := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	return parseSettings(os.Getenv, config, credentials)
+}
+
+// readConfigFile reads the file the environment variable env names, else
+// ~/.aws/name. A file that is missing or cannot be read counts as empty, as
+// it does for aws-sdk-go.
+func readConfigFile(env, name string) configFile {
+	path := os.Getenv(env)
+	if path == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return configFile{}
+		}
+		path = filepath.Join(home, ".aws", name)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return configFile{path: path}
+	}
+	return configFile{path: path, data: data}
+}
+
+// parseSettings works out the settings from the environment (getenv) and the
+// shared config and credentials files.
 //
-// Each key is taken on its own from the first of: the environment variable,
-// the [aws_csm] profile (also spelled [profile aws_csm]), the active profile
-// (AWS_PROFILE, else AWS_DEFAULT_PROFILE, else default). An empty value
-// counts as unset.
-func parseSettings(getenv func(string) string, path string, data []byte) (settings, error) {
-	sections := configSections(data)
+// Each key is taken on its own from the first of: the environment variable;
+// in the config file, the [aws_csm] profile (also spelled [profile
+// aws_csm]), then the active profile (AWS_PROFILE, else AWS_DEFAULT_PROFILE,
+// else default); the [aws_csm] profile of the credentials file, which
+// aws-sdk-go also reads. An empty value counts as unset. The other settings
+// are checked only when CSM is enabled.
+func parseSettings(getenv func(string) string, config, credentials configFile) (settings, error) {
 	profile := getenv("AWS_PROFILE")
 	if profile == "" {
 		profile = getenv("AWS_DEFAULT_PROFILE")
@@ -83,21 +98,30 @@ func parseSettings(getenv func(string) string, path string, data []byte) (settin
 	if profile == "" {
 		profile = "default"
 	}
-	// The section names to look in, in order.
-	names := []string{csmProfile, "profile " + csmProfile}
+	type place struct {
+		file    configFile
+		section string
+	}
+	// The sections to look in, in order.
+	places := []place{{config, csmProfile}, {config, "profile " + csmProfile}}
 	if profile == "default" {
-		names = append(names, "default", "profile default")
+		places = append(places, place{config, "default"}, place{config, "profile default"})
 	} else {
-		names = append(names, "profile "+profile, profile)
+		places = append(places, place{config, "profile " + profile}, place{config, profile})
+	}
+	places = append(places, place{credentials, csmProfile})
+	sections := map[string]map[string]map[string]string{
+		config.path:      configSections(config.data),
+		credentials.path: configSections(credentials.data),
 	}
 
 	lookup := func(env, key string) setting {
 		if v := getenv(env); v != "" {
 			return setting{value: v, source: env}
 		}
-		for _, name := range names {
-			if v := sections[name][key]; v != "" {
-				return setting{value: v, source: key + " in [" + name + "] of " + path}
+		for _, p := range places {
+			if v := sections[p.file.path][p.section][key]; v != "" {
+				return setting{value: v, source: key + " in [" + p.section + "] of " + p.file.path}
 			}
 		}
 		return setting{source: env}
@@ -111,6 +135,9 @@ func parseSettings(getenv func(string) string, path string, data []byte) (settin
 			return settings{}, &SettingError{Setting: enabled.source, Value: enabled.value, Err: err}
 		}
 		s.enabled = v
+	}
+	if !s.enabled {
+		return settings{}, nil
 	}
 
 	s.host = lookup(envHost, keyHost)

@@ -14,6 +14,7 @@ func TestParseSettings(t *testing.T) {
 		name    string
 		env     map[string]string
 		file    string
+		creds   string // the shared credentials file
 		want    settings
 		wantErr string // substring of the error; empty for none
 	}{{
@@ -25,7 +26,23 @@ func TestParseSettings(t *testing.T) {
 	}, {
 		name: "port alone does not enable",
 		env:  map[string]string{"AWS_CSM_PORT": "31001"},
-		want: settings{port: setting{"31001", "AWS_CSM_PORT"}},
+	}, {
+		name: "bad values do not matter while disabled",
+		env:  map[string]string{"AWS_CSM_ENABLED": "false", "AWS_CSM_PORT": "abc"},
+		file: "[aws_csm]\ncsm_port = 0\n",
+	}, {
+		name:  "credentials file",
+		creds: "[default]\naws_access_key_id = x\n[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
+		want:  settings{enabled: true, port: setting{"31003", "csm_port in [aws_csm] of /creds"}},
+	}, {
+		name:  "config file wins over credentials file",
+		file:  "[default]\ncsm_port = 31004\n",
+		creds: "[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
+		want:  settings{enabled: true, port: setting{"31004", "csm_port in [default] of /cfg"}},
+	}, {
+		name: "inline comments",
+		file: "[aws_csm]\ncsm_enabled = true ; on\ncsm_port = 31005 # agent\ncsm_client_id = a#b\n",
+		want: settings{enabled: true, port: setting{"31005", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"a#b", "csm_client_id in [aws_csm] of /cfg"}},
 	}, {
 		name: "booleans in any case",
 		env:  map[string]string{"AWS_CSM_ENABLED": "TRUE"},
@@ -53,9 +70,13 @@ func TestParseSettings(t *testing.T) {
 		want: settings{enabled: true, port: setting{"2", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"default", "csm_client_id in [default] of /cfg"}},
 	}, {
 		name: "environment wins over the file, key by key",
-		env:  map[string]string{"AWS_CSM_ENABLED": "false", "AWS_CSM_CLIENT_ID": "env"},
-		file: "[aws_csm]\ncsm_enabled = true\ncsm_client_id = file\ncsm_host = 127.0.0.2\n",
-		want: settings{host: setting{"127.0.0.2", "csm_host in [aws_csm] of /cfg"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+		env:  map[string]string{"AWS_CSM_PORT": "31006", "AWS_CSM_CLIENT_ID": "env"},
+		file: "[aws_csm]\ncsm_enabled = true\ncsm_port = 1\ncsm_client_id = file\ncsm_host = 127.0.0.2\n",
+		want: settings{enabled: true, host: setting{"127.0.0.2", "csm_host in [aws_csm] of /cfg"}, port: setting{"31006", "AWS_CSM_PORT"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+	}, {
+		name: "environment disables what the file enables",
+		env:  map[string]string{"AWS_CSM_ENABLED": "false"},
+		file: "[aws_csm]\ncsm_enabled = true\n",
 	}, {
 		name: "empty environment value is unset",
 		env:  map[string]string{"AWS_CSM_ENABLED": ""},
@@ -63,8 +84,8 @@ func TestParseSettings(t *testing.T) {
 		want: settings{enabled: true},
 	}, {
 		name: "bracketed IPv6 host",
-		env:  map[string]string{"AWS_CSM_HOST": "[::1]"},
-		want: settings{host: setting{"::1", "AWS_CSM_HOST"}},
+		env:  map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_HOST": "[::1]"},
+		want: settings{enabled: true, host: setting{"::1", "AWS_CSM_HOST"}},
 	}, {
 		name: "nested keys, comments and junk lines are skipped",
 		file: "# comment\n; comment\n[aws_csm]\ns3 =\n  csm_enabled = false\nnot a key\ncsm_enabled = true\n[broken\ncsm_port = x\n",
@@ -83,18 +104,18 @@ func TestParseSettings(t *testing.T) {
 		wantErr: `csm: AWS_CSM_PORT="abc": not a port number from 1 to 65535`,
 	}, {
 		name:    "port out of range",
-		env:     map[string]string{"AWS_CSM_PORT": "65536"},
+		env:     map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_PORT": "65536"},
 		wantErr: `csm: AWS_CSM_PORT="65536": not a port number`,
 	}, {
 		name:    "port zero",
-		file:    "[default]\ncsm_port = 0\n",
+		file:    "[default]\ncsm_enabled = true\ncsm_port = 0\n",
 		wantErr: `csm: csm_port in [default] of /cfg="0": not a port number`,
 	}}
 	for _, tc := range cases {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := func(k string) string { return tc.env[k] }
-			got, err := parseSettings(getenv, "/cfg", []byte(tc.file))
+			got, err := parseSettings(getenv, configFile{"/cfg", []byte(tc.file)}, configFile{"/creds", []byte(tc.creds)})
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
@@ -103,6 +124,10 @@ func TestParseSettings(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			if !tc.want.enabled {
+				assert.Equal(t, settings{}, got, "disabled")
+				return
+			}
 			// Sources of unset values are the environment variables' names.
 			want := tc.want
 			for _, s := range []struct {
@@ -125,7 +150,7 @@ func FuzzParseSettings(f *testing.F) {
 	f.Add("maybe", "-1", "[")
 	f.Fuzz(func(t *testing.T, enabled, port, file string) {
 		env := map[string]string{"AWS_CSM_ENABLED": enabled, "AWS_CSM_PORT": port}
-		s, err := parseSettings(func(k string) string { return env[k] }, "/cfg", []byte(file))
+		s, err := parseSettings(func(k string) string { return env[k] }, configFile{"/cfg", []byte(file)}, configFile{"/creds", []byte(file)})
 		if err != nil {
 			var serr *SettingError
 			if !errors.As(err, &serr) || !strings.Contains(err.Error(), serr.Setting) {

@@ -68,7 +68,10 @@ func (t *stubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	if r.Cancel != nil {
 		r.Cancel()
-		return nil, req.Context().Err()
+	}
+	if err := req.Context().Err(); err != nil {
+		// As a real transport does with a done context.
+		return nil, err
 	}
 	if r.SendErr != nil {
 		return nil, r.SendErr
