@@ -111,3 +111,25 @@ func BenchmarkHandlers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandlersPaused measures the handlers of a paused reporter: an
+// atomic load and the count of the drop.
+func BenchmarkHandlersPaused(b *testing.B) {
+	isolateEnv(b)
+	rep, err := csm.Start("bench", deafSocket(b))
+	require.NoError(b, err)
+	b.Cleanup(csm.ResetForTest)
+	rep.Pause()
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(b, err)
+	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Bench", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
+	require.NoError(b, req.Send())
+	var handlers request.Handlers
+	rep.InjectHandlers(&handlers)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		handlers.CompleteAttempt.Run(req)
+		handlers.Complete.Run(req)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,12 +60,10 @@ func run() error {
 	defer fake.Close()
 
 	// The settings a real program would get from its environment or
-	// ~/.aws/config.
+	// ~/.aws/config; this machine's own AWS settings stay out of the demo.
 	port := fmt.Sprint(agent.LocalAddr().(*net.UDPAddr).Port)
-	for k, v := range map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_PORT": port, "AWS_CSM_CLIENT_ID": "csm-go-demo"} {
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
+	if err := isolate(map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_PORT": port, "AWS_CSM_CLIENT_ID": "csm-go-demo"}); err != nil {
+		return err
 	}
 	fmt.Printf("CSM agent on 127.0.0.1:%s, fake AWS endpoint at %s\n\n", port, fake.URL)
 
@@ -114,7 +113,7 @@ func run() error {
 		return err
 	}
 	st := rep.Stats()
-	fmt.Printf("\nThe agent received %d datagrams:\n", st.Sent)
+	fmt.Printf("\nThe reporter sent %d datagrams; the agent received:\n", st.Sent)
 	for i := uint64(0); i < st.Sent; i++ {
 		select {
 		case d := <-received:
@@ -124,6 +123,29 @@ func run() error {
 		}
 	}
 	fmt.Printf("\nreporter stats: %+v\n", st)
+	return nil
+}
+
+// isolate clears this process's AWS_ environment variables, points the
+// shared config and credentials files at files that do not exist, and sets
+// env.
+func isolate(env map[string]string) error {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			if err := os.Unsetenv(k); err != nil {
+				return err
+			}
+		}
+	}
+	none := filepath.Join(os.TempDir(), "csm-go-demo-no-such-file")
+	env["AWS_CONFIG_FILE"] = none
+	env["AWS_SHARED_CREDENTIALS_FILE"] = none
+	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -137,8 +159,9 @@ func fakeAWS() http.Handler {
 			w.Header().Set("X-Amzn-RequestId", "LISTTABLES1")
 			fmt.Fprint(w, `{"TableNames":["demo"]}`)
 		case strings.HasSuffix(target, ".DescribeTable"):
-			w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("DESCRIBE%d", describes.Add(1)))
-			if describes.Load() == 1 {
+			n := describes.Add(1)
+			w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("DESCRIBE%d", n))
+			if n == 1 {
 				w.WriteHeader(http.StatusInternalServerError)
 				fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"try again"}`)
 				return

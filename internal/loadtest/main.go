@@ -3,7 +3,7 @@
 // csm-go, for aws-sdk-go's own aws/csm, and for bare writes of datagrams of
 // the same size (the machine's own ceiling), all in the same run.
 //
-//	go run ./internal/loadtest [-duration 2s] [-max 2000000]
+//	go run ./internal/loadtest [-duration 2s] [-queue 4096] [-modes bare-write,aws-sdk-go,csm-go]
 //
 // Each trial runs in a child process (a reporter is process-wide) that
 // offers a fixed rate of calls for a while, paced every millisecond, and
@@ -23,7 +23,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/opencsm/csm-go/csm"
 )
 
 // target is the share of metrics that must arrive for a rate to pass.
@@ -38,7 +41,10 @@ func main() {
 	start := flag.Int("start", 10000, "first rate tried, in calls per second")
 	max := flag.Int("max", 2000000, "highest rate tried, in calls per second")
 	steps := flag.Int("bisect", 4, "bisection steps after the first failing rate")
+	queue := flag.Int("queue", csm.MetricsChannelSize, "csm.MetricsChannelSize for csm-go")
+	modes := flag.String("modes", strings.Join([]string{modeBare, modeOriginal, modeOurs}, ","), "modes to measure, comma-separated")
 	flag.Parse()
+	csm.MetricsChannelSize = *queue
 
 	if *child != "" {
 		res, err := runTrial(*child, *rate, *duration, *agentAddr)
@@ -51,10 +57,11 @@ func main() {
 		return
 	}
 
-	fmt.Printf("trials of %v each, pass when >= %.1f%% of the metrics arrive\n", *duration, target*100)
+	fmt.Printf("trials of %v each, pass when >= %.1f%% of the metrics arrive; csm-go's queue: %d metrics\n",
+		*duration, target*100, *queue)
 	fmt.Printf("%-12s %14s %14s\n", "mode", "calls/s", "datagrams/s")
-	for _, mode := range []string{modeBare, modeOriginal, modeOurs} {
-		best, err := search(mode, *start, *max, *steps, *duration)
+	for _, mode := range strings.Split(*modes, ",") {
+		best, err := search(mode, *start, *max, *steps, *duration, *queue)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -69,10 +76,10 @@ func main() {
 // search doubles the rate from start until a trial fails, then bisects
 // between the last rate that passed and the first that failed. It returns
 // the highest rate that passed (0 if none did).
-func search(mode string, start, max, steps int, d time.Duration) (int, error) {
+func search(mode string, start, max, steps int, d time.Duration, queue int) (int, error) {
 	good, bad := 0, 0
 	for r := start; r <= max; r *= 2 {
-		ok, err := trial(mode, r, d)
+		ok, err := trial(mode, r, d, queue)
 		if err != nil {
 			return 0, err
 		}
@@ -87,7 +94,7 @@ func search(mode string, start, max, steps int, d time.Duration) (int, error) {
 	}
 	for i := 0; i < steps; i++ {
 		mid := (good + bad) / 2
-		ok, err := trial(mode, mid, d)
+		ok, err := trial(mode, mid, d, queue)
 		if err != nil {
 			return 0, err
 		}
@@ -101,7 +108,7 @@ func search(mode string, start, max, steps int, d time.Duration) (int, error) {
 }
 
 // trial runs one child at rate and reports whether it passed.
-func trial(mode string, rate int, d time.Duration) (bool, error) {
+func trial(mode string, rate int, d time.Duration, queue int) (bool, error) {
 	agent, err := newAgent()
 	if err != nil {
 		return false, err
@@ -109,7 +116,7 @@ func trial(mode string, rate int, d time.Duration) (bool, error) {
 	defer agent.close()
 
 	cmd := exec.Command(os.Args[0], "-child", mode, "-rate", strconv.Itoa(rate),
-		"-duration", d.String(), "-agent", agent.addr())
+		"-duration", d.String(), "-agent", agent.addr(), "-queue", strconv.Itoa(queue))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

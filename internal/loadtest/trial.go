@@ -6,6 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -37,6 +40,16 @@ type result struct {
 // runTrial offers rate calls per second for d, then waits for the reporter
 // to send what it queued.
 func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result, error) {
+	// This machine's AWS settings stay out of the trial: with
+	// AWS_CSM_ENABLED set, aws-sdk-go would start its own reporter.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			_ = os.Unsetenv(k)
+		}
+	}
+	none := filepath.Join(os.TempDir(), "csm-go-loadtest-no-such-file")
+	_ = os.Setenv("AWS_CONFIG_FILE", none)
+	_ = os.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 	req, err := completedRequest()
 	if err != nil {
 		return result{}, err
