@@ -379,3 +379,28 @@ func TestHandlersDoNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs, "paused")
 }
+
+// TestDropPathDoesNotAllocate fills a one-metric queue, so that most metrics
+// are dropped, and checks that dropping them allocates nothing.
+func TestDropPathDoesNotAllocate(t *testing.T) {
+	size := csm.MetricsChannelSize
+	csm.MetricsChannelSize = 1
+	t.Cleanup(func() { csm.MetricsChannelSize = size })
+	rep, _ := startReporter(t, "drops")
+	isolateEnv(t)
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Drops", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
+	require.NoError(t, req.Send())
+
+	var handlers request.Handlers
+	rep.InjectHandlers(&handlers)
+	allocs := testing.AllocsPerRun(1000, func() {
+		handlers.CompleteAttempt.Run(req)
+		handlers.Complete.Run(req)
+	})
+	assert.Zero(t, allocs)
+	st := rep.Stats()
+	assert.NotZero(t, st.DroppedFull, "the queue overflowed")
+	assert.Equal(t, uint64(2*1001), st.Queued+st.DroppedFull)
+}
