@@ -49,6 +49,7 @@ func appendMetric(dst []byte, m *metric) []byte {
 		dst = appendOptString(dst, `,"AwsExceptionMessage":`, m.awsExceptionMessage)
 		dst = appendOptString(dst, `,"SdkException":`, m.sdkException)
 		dst = appendOptString(dst, `,"SdkExceptionMessage":`, m.sdkExceptionMessage)
+		dst = appendTiming(dst, m)
 	} else {
 		dst = appendOptInt(dst, `,"FinalHttpStatusCode":`, m.httpStatusCode)
 		dst = appendOptString(dst, `,"FinalAwsException":`, m.awsException)
@@ -63,6 +64,38 @@ func appendMetric(dst []byte, m *metric) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// appendTiming appends the HTTP timing fields that m has.
+func appendTiming(dst []byte, m *metric) []byte {
+	if m.destinationIP.IsValid() {
+		// An IP address needs no escaping.
+		dst = append(dst, `,"DestinationIp":"`...)
+		dst = m.destinationIP.AppendTo(dst)
+		dst = append(dst, '"')
+	}
+	if m.timed&fieldConnectionReused != 0 {
+		dst = append(dst, `,"ConnectionReused":`...)
+		if m.connectionReused {
+			dst = append(dst, '1')
+		} else {
+			dst = append(dst, '0')
+		}
+	}
+	dst = appendTimed(dst, m, fieldAcquireConnectionLatency, `,"AcquireConnectionLatency":`, m.acquireConnectionLatency)
+	dst = appendTimed(dst, m, fieldConnectLatency, `,"ConnectLatency":`, m.connectLatency)
+	dst = appendTimed(dst, m, fieldRequestLatency, `,"RequestLatency":`, m.requestLatency)
+	dst = appendTimed(dst, m, fieldDNSLatency, `,"DnsLatency":`, m.dnsLatency)
+	dst = appendTimed(dst, m, fieldTCPLatency, `,"TcpLatency":`, m.tcpLatency)
+	return appendTimed(dst, m, fieldSSLLatency, `,"SslLatency":`, m.sslLatency)
+}
+
+func appendTimed(dst []byte, m *metric, f timingField, key string, v int64) []byte {
+	if m.timed&f == 0 {
+		return dst
+	}
+	dst = append(dst, key...)
+	return strconv.AppendInt(dst, v, 10)
 }
 
 // encodeMetric appends m to dst and guarantees that what it appends is at

@@ -2,6 +2,7 @@ package csm
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -40,6 +41,14 @@ type jsonMetric struct {
 	FinalAWSExceptionMessage *string `json:"FinalAwsExceptionMessage,omitempty"`
 	FinalSDKException        *string `json:"FinalSdkException,omitempty"`
 	FinalSDKExceptionMessage *string `json:"FinalSdkExceptionMessage,omitempty"`
+	DestinationIP            *string `json:"DestinationIp,omitempty"`
+	ConnectionReused         *int    `json:"ConnectionReused,omitempty"`
+	AcquireConnectionLatency *int64  `json:"AcquireConnectionLatency,omitempty"`
+	ConnectLatency           *int64  `json:"ConnectLatency,omitempty"`
+	RequestLatency           *int64  `json:"RequestLatency,omitempty"`
+	DNSLatency               *int64  `json:"DnsLatency,omitempty"`
+	TCPLatency               *int64  `json:"TcpLatency,omitempty"`
+	SSLLatency               *int64  `json:"SslLatency,omitempty"`
 	MaxRetriesExceeded       *int    `json:"MaxRetriesExceeded,omitempty"`
 }
 
@@ -79,6 +88,29 @@ func reference(m *metric) jsonMetric {
 	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.xAmzID2), opt(m.xAmznRequestID), opt(m.xAmzRequestID)
 	j.AWSException, j.AWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
 	j.SDKException, j.SDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
+	if m.destinationIP.IsValid() {
+		ip := m.destinationIP.String()
+		j.DestinationIP = &ip
+	}
+	if m.timed&fieldConnectionReused != 0 {
+		reused := 0
+		if m.connectionReused {
+			reused = 1
+		}
+		j.ConnectionReused = &reused
+	}
+	timed := func(f timingField, v int64) *int64 {
+		if m.timed&f == 0 {
+			return nil
+		}
+		return &v
+	}
+	j.AcquireConnectionLatency = timed(fieldAcquireConnectionLatency, m.acquireConnectionLatency)
+	j.ConnectLatency = timed(fieldConnectLatency, m.connectLatency)
+	j.RequestLatency = timed(fieldRequestLatency, m.requestLatency)
+	j.DNSLatency = timed(fieldDNSLatency, m.dnsLatency)
+	j.TCPLatency = timed(fieldTCPLatency, m.tcpLatency)
+	j.SSLLatency = timed(fieldSSLLatency, m.sslLatency)
 	return j
 }
 
@@ -92,6 +124,17 @@ func testMetrics() map[string]metric {
 			timestamp: 1764121200123, attemptLatency: 42, fqdn: "bucket.s3.us-west-2.amazonaws.com",
 			userAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", sessionToken: "token", region: "us-west-2",
 			accessKey: "AKID", httpStatusCode: 200, xAmzID2: "id2", xAmzRequestID: "rid",
+		},
+		"timed attempt": {
+			kind: kindAPICallAttempt, api: "GetItem", service: "DynamoDB", timestamp: 2, httpStatusCode: 200,
+			timed: fieldConnectionReused | fieldAcquireConnectionLatency | fieldConnectLatency | fieldRequestLatency |
+				fieldDNSLatency | fieldTCPLatency | fieldSSLLatency,
+			acquireConnectionLatency: 12, connectLatency: 0, requestLatency: 30, dnsLatency: 1, tcpLatency: 2, sslLatency: 9,
+			destinationIP: netip.MustParseAddr("127.0.0.1"),
+		},
+		"reused attempt": {
+			kind: kindAPICallAttempt, api: "GetItem", service: "DynamoDB", timed: fieldConnectionReused | fieldRequestLatency,
+			connectionReused: true, destinationIP: netip.MustParseAddr("2001:db8::1"),
 		},
 		"failed attempt": {
 			kind: kindAPICallAttempt, api: "PutItem", service: "DynamoDB", timestamp: 1,

@@ -1,6 +1,10 @@
 package csm
 
-import "unicode/utf8"
+import (
+	"net/netip"
+	"time"
+	"unicode/utf8"
+)
 
 // metricKind tells the two kinds of datagram apart.
 type metricKind uint8
@@ -73,6 +77,52 @@ type metric struct {
 	awsExceptionMessage string
 	sdkException        string
 	sdkExceptionMessage string
+
+	// The HTTP timing of an attempt (timing.go). Each of these fields is
+	// written only when its bit is set in timed: 0 ms is a measurement.
+	timed                    timingField
+	connectionReused         bool
+	acquireConnectionLatency int64 // milliseconds, as all the latencies
+	connectLatency           int64
+	requestLatency           int64
+	dnsLatency               int64
+	tcpLatency               int64
+	sslLatency               int64
+	destinationIP            netip.Addr // written when valid
+}
+
+// timingField is a set of the HTTP timing fields a metric has.
+type timingField uint8
+
+const (
+	fieldConnectionReused timingField = 1 << iota
+	fieldAcquireConnectionLatency
+	fieldConnectLatency
+	fieldRequestLatency
+	fieldDNSLatency
+	fieldTCPLatency
+	fieldSSLLatency
+)
+
+// set records the timing field f with the duration d in milliseconds
+// (ConnectionReused takes its value from m.connectionReused).
+func (m *metric) set(f timingField, d time.Duration) {
+	m.timed |= f
+	ms := d.Milliseconds()
+	switch f {
+	case fieldAcquireConnectionLatency:
+		m.acquireConnectionLatency = ms
+	case fieldConnectLatency:
+		m.connectLatency = ms
+	case fieldRequestLatency:
+		m.requestLatency = ms
+	case fieldDNSLatency:
+		m.dnsLatency = ms
+	case fieldTCPLatency:
+		m.tcpLatency = ms
+	case fieldSSLLatency:
+		m.sslLatency = ms
+	}
 }
 
 // truncate cuts every string field to its limit in bytes, never in the

@@ -8,15 +8,16 @@ import (
 
 // MetricsChannelSize is the capacity, in metrics, of a reporter's queue. It
 // is read when the reporter is created by Start or Enable; changing it later
-// has no effect on a running reporter. A full queue never blocks an API
-// call: the metric is dropped and counted in Stats.DroppedFull.
+// has no effect on a running reporter. A full queue never makes an API call
+// wait for room: the metric is dropped and counted in Stats.DroppedFull.
 //
 // Metrics are queued as compact records (their numbers and their strings,
 // cut to their limits) in one ring of MetricsChannelSize KiB (at least
 // 16 KiB, at most 64 MiB) allocated when the reporter starts: the queue
-// holds at most MetricsChannelSize metrics and never more than that many
-// KiB, and so holds fewer metrics when they are unusually large. A typical
-// record is 300 to 600 bytes; the largest is 8 KiB.
+// holds at most MetricsChannelSize metrics and never more than its ring's
+// bytes, and so holds fewer metrics when they are unusually large. A typical
+// record is 300 to 600 bytes; the largest is 8 KiB. The API call's
+// goroutine holds the queue's lock only to copy its record in.
 //
 // The default was 100 in the original package, which dropped most metrics
 // above about 20,000 API calls a second; see BENCHMARKS.md for the
@@ -45,8 +46,8 @@ const (
 // little-endian length and always contiguous: a record that does not fit
 // before the ring's end goes to its start, and the end is marked as skipped.
 // Producers write into free space under mu; the sender reads the oldest
-// records in place, encodes them, releases their space, writes the
-// datagrams and then marks them written.
+// records in place, encodes them, writes the datagrams and then releases
+// the records' space, counting them as written.
 type queue struct {
 	mu       sync.Mutex
 	buf      []byte
@@ -56,12 +57,14 @@ type queue struct {
 	maxCount int
 
 	queued  uint64 // records ever pushed
+	dropped uint64 // records refused because the ring was full (or closed)
 	written uint64 // records ever written (or failed) by the sender
+	closed  bool   // the sender is gone: push refuses everything
 
 	sleeping bool          // the sender waits on wake for a record
 	wake     chan struct{} // capacity 1
 	waiting  bool          // a Flush waits on progress
-	progress chan struct{} // closed and replaced by markWritten when waiting
+	progress chan struct{} // closed and replaced by release when waiting
 }
 
 func newQueue(capacity int) *queue {
@@ -89,8 +92,12 @@ func (q *queue) push(m *metric) bool {
 	size := m.recordSize()
 	need := recordHeader + size
 	q.mu.Lock()
-	at := q.reserveLocked(need)
+	at := -1
+	if !q.closed {
+		at = q.reserveLocked(need)
+	}
 	if at < 0 {
+		q.dropped++
 		q.mu.Unlock()
 		return false
 	}
@@ -172,23 +179,31 @@ func (q *queue) peek(dst [][]byte, max int) (records [][]byte, next int) {
 }
 
 // release frees the space of the n oldest records, which end at next (from
-// peek).
+// peek), counts them as written, and wakes Flush.
 func (q *queue) release(n, next int) {
 	q.mu.Lock()
 	q.tail = next
 	q.count -= n
-	q.mu.Unlock()
-}
-
-// markWritten counts n more records as written, and wakes Flush.
-func (q *queue) markWritten(n int) {
-	q.mu.Lock()
 	q.written += uint64(n)
 	if q.waiting {
 		q.waiting = false
 		close(q.progress)
 		q.progress = make(chan struct{})
 	}
+	q.mu.Unlock()
+}
+
+// counts returns how many records were ever queued and dropped.
+func (q *queue) counts() (queued, dropped uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.queued, q.dropped
+}
+
+// close makes push refuse every record from now on.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
 	q.mu.Unlock()
 }
 

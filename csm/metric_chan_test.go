@@ -25,7 +25,6 @@ func drain(q *queue, batch int) [][]byte {
 			out = append(out, append([]byte(nil), r...))
 		}
 		q.release(len(recs), next)
-		q.markWritten(len(recs))
 	}
 }
 
@@ -71,6 +70,19 @@ func TestQueueFIFOAcrossWraps(t *testing.T) {
 		want++
 	}
 	assert.Equal(t, next, want, "every record pushed was read once")
+}
+
+// TestRecordRoundTrip writes metrics into records and reads them back.
+func TestRecordRoundTrip(t *testing.T) {
+	for name, m := range testMetrics() {
+		m := m
+		m.truncate()
+		b := make([]byte, m.recordSize())
+		m.putRecord(b)
+		var got metric
+		readRecord(b, &got)
+		assert.Equal(t, m, got, name)
+	}
 }
 
 func TestQueueSize(t *testing.T) {
@@ -205,6 +217,5 @@ func TestQueueFlush(t *testing.T) {
 	recs, next := q.peek(nil, maxBatch)
 	require.Len(t, recs, 1)
 	q.release(len(recs), next)
-	q.markWritten(len(recs))
 	assert.NoError(t, <-done)
 }

@@ -85,6 +85,11 @@ func (rep *Reporter) run() {
 	)
 	for rep.queue.wait(rep.stop) {
 		for {
+			select {
+			case <-rep.stop:
+				return
+			default:
+			}
 			var next int
 			records, next = rep.queue.peek(records[:0], maxBatch)
 			if len(records) == 0 {
@@ -98,29 +103,25 @@ func (rep *Reporter) run() {
 				datagrams = append(datagrams, encoded[start:])
 			}
 			m = metric{} // holds no string of the ring past release
-			rep.queue.release(len(records), next)
 
 			sent, failed := rep.sender.send(datagrams)
 			rep.stats.sent.Add(uint64(sent))
 			rep.stats.writeErrors.Add(uint64(failed))
-			rep.queue.markWritten(len(records))
+			rep.queue.release(len(records), next)
 		}
 	}
 }
 
-// push queues m without blocking, counting the outcome.
+// push queues m without waiting for room; the queue counts the outcome.
 func (rep *Reporter) push(m *metric) {
-	if rep.queue.push(m) {
-		rep.stats.queued.Add(1)
-	} else {
-		rep.stats.droppedFull.Add(1)
-	}
+	rep.queue.push(m)
 }
 
 // close stops the sender goroutine and closes the socket. Metrics still
-// queued are discarded. The process-wide reporter is never closed; tests
+// queued are discarded, and later ones are dropped. The process-wide reporter is never closed; tests
 // close the reporters they make.
 func (rep *Reporter) close() {
+	rep.queue.close()
 	close(rep.stop)
 	<-rep.done
 	_ = rep.conn.Close()
@@ -152,7 +153,7 @@ func (rep *Reporter) Stats() Stats {
 	if rep == nil {
 		return Stats{}
 	}
-	return rep.stats.snapshot()
+	return rep.stats.snapshot(rep.queue)
 }
 
 // Flush waits until every metric queued before the call has been written to

@@ -105,6 +105,25 @@ func TestConcurrentControl(t *testing.T) {
 	handlers := request.Handlers{}
 
 	const callers, calls = 8, 50
+	// Every snapshot taken meanwhile is consistent: nothing is sent that
+	// was not queued.
+	stopPolling := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-stopPolling:
+				return
+			default:
+			}
+			st := rep.Stats()
+			if st.Sent+st.WriteErrors > st.Queued {
+				assert.Fail(t, "inconsistent snapshot", "%+v", st)
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for g := 0; g < callers; g++ {
 		wg.Add(2)
@@ -128,6 +147,8 @@ func TestConcurrentControl(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stopPolling)
+	<-polled
 	flushAndSync(t, rep, agent)
 
 	st := rep.Stats()

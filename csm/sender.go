@@ -65,12 +65,22 @@ func (s *sender) send(datagrams [][]byte) (sent, failed int) {
 		sent += n
 		msgs = msgs[n:]
 		switch {
-		case err != nil && batchUnsupported(err):
-			// No sendmmsg here: write one datagram at a time from now
-			// on.
+		case err != nil && errors.Is(err, syscall.ENOSYS):
+			// No sendmmsg here (an old kernel): write one datagram at
+			// a time from now on.
 			s.batch = nil
 			more, lost := s.sendEach(datagrams[len(datagrams)-len(msgs):])
 			return sent + more, failed + lost
+		case err != nil && len(msgs) > 0 && refusedBatch(err):
+			// A sandbox may forbid sendmmsg but allow write; a
+			// firewall refuses both. Ask write to tell them apart.
+			if _, werr := s.conn.Write(msgs[0].Buffers[0]); werr == nil {
+				s.batch = nil
+				more, lost := s.sendEach(datagrams[len(datagrams)-len(msgs)+1:])
+				return sent + 1 + more, failed + lost
+			}
+			failed++
+			msgs = msgs[1:]
 		case err != nil && len(msgs) > 0:
 			// The first datagram not written is the one that failed
 			// (a refused port, say).
@@ -85,11 +95,11 @@ func (s *sender) send(datagrams [][]byte) (sent, failed int) {
 	return sent, failed
 }
 
-// batchUnsupported reports whether a WriteBatch error says that sendmmsg
-// cannot be used here at all (an old kernel, a sandbox that forbids it).
-func batchUnsupported(err error) bool {
-	return errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) ||
-		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EACCES)
+// refusedBatch reports whether a WriteBatch error may mean that sendmmsg
+// itself is not allowed here, rather than the datagram.
+func refusedBatch(err error) bool {
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) ||
+		errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // sendEach writes the datagrams one system call each.

@@ -23,21 +23,22 @@ type Stats struct {
 	WriteErrors uint64
 }
 
-// counters are the live values behind Stats.
+// counters are the live values behind Stats that the queue does not keep.
 type counters struct {
-	queued        atomic.Uint64
 	sent          atomic.Uint64
-	droppedFull   atomic.Uint64
 	droppedPaused atomic.Uint64
 	writeErrors   atomic.Uint64
 }
 
-func (c *counters) snapshot() Stats {
-	return Stats{
-		Queued:        c.queued.Load(),
+// snapshot reads the counters. The sender's are read first: every metric
+// they count was queued before, so a snapshot never shows more sent than
+// queued.
+func (c *counters) snapshot(q *queue) Stats {
+	st := Stats{
 		Sent:          c.sent.Load(),
-		DroppedFull:   c.droppedFull.Load(),
-		DroppedPaused: c.droppedPaused.Load(),
 		WriteErrors:   c.writeErrors.Load(),
+		DroppedPaused: c.droppedPaused.Load(),
 	}
+	st.Queued, st.DroppedFull = q.counts()
+	return st
 }

@@ -35,6 +35,9 @@ type result struct {
 	// QueueFull is how many metrics csm-go dropped because its queue was
 	// full; the rest of what did not arrive was lost on the way.
 	QueueFull uint64
+	// Backlog is how many metrics csm-go still had queued when the pacing
+	// ended; Achieved counts the time to send them.
+	Backlog uint64
 }
 
 // runTrial offers rate calls per second for d, then waits for the reporter
@@ -102,20 +105,27 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 		}
 	}
 
-	calls, elapsed := pace(rate, d, call)
+	start := time.Now()
+	calls := pace(rate, d, call)
+	st := stats()
 	if err := finish(); err != nil {
 		return result{}, err
 	}
+	if mode == modeOriginal {
+		// The original's time to drain was slept, not measured.
+		return result{Produced: calls * perCall, Achieved: float64(calls) / d.Seconds()}, nil
+	}
 	return result{
 		Produced:  calls * perCall,
-		Achieved:  float64(calls) / elapsed.Seconds(),
+		Achieved:  float64(calls) / time.Since(start).Seconds(),
 		QueueFull: stats().DroppedFull,
+		Backlog:   st.Queued - st.Sent - st.WriteErrors,
 	}, nil
 }
 
 // pace calls call rate times a second for d, in a burst every millisecond,
-// and returns how many calls it made and how long that took.
-func pace(rate int, d time.Duration, call func()) (int, time.Duration) {
+// and returns how many calls it made.
+func pace(rate int, d time.Duration, call func()) int {
 	const tick = time.Millisecond
 	start := time.Now()
 	calls := 0
@@ -128,7 +138,7 @@ func pace(rate int, d time.Duration, call func()) (int, time.Duration) {
 			call()
 		}
 	}
-	return calls, time.Since(start)
+	return calls
 }
 
 // completedRequest returns a DynamoDB ListTables request that was sent once
