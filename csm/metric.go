@@ -127,31 +127,49 @@ func (m *metric) set(f timingField, d time.Duration) {
 
 // truncate cuts every string field to its limit in bytes, never in the
 // middle of a UTF-8 sequence.
-func (m *metric) truncate() { m.cutStrings(truncateString) }
+func (m *metric) truncate() {
+	for _, f := range m.limitedStrings() {
+		if len(*f.s) > f.limit {
+			*f.s = truncateString(*f.s, f.limit)
+		}
+	}
+}
 
 // truncateEscaped cuts every string field so that its JSON-escaped form fits
 // in the field's limit. It is the fallback for metrics whose strings are
 // mostly characters that escape to several bytes; with it, every field but
 // the session token has a bounded encoded size.
-func (m *metric) truncateEscaped() { m.cutStrings(truncateEscaped) }
+func (m *metric) truncateEscaped() {
+	for _, f := range m.limitedStrings() {
+		*f.s = truncateEscaped(*f.s, f.limit)
+	}
+}
 
-// cutStrings applies cut to every string field but the session token, with
-// the field's limit.
-func (m *metric) cutStrings(cut func(s string, limit int) string) {
-	m.clientID = cut(m.clientID, maxClientIDLen)
-	m.api = cut(m.api, maxNameLen)
-	m.service = cut(m.service, maxNameLen)
-	m.fqdn = cut(m.fqdn, maxFqdnLen)
-	m.accessKey = cut(m.accessKey, maxAccessKeyLen)
-	m.xAmzID2 = cut(m.xAmzID2, maxRequestIDLen)
-	m.xAmzRequestID = cut(m.xAmzRequestID, maxRequestIDLen)
-	m.xAmznRequestID = cut(m.xAmznRequestID, maxRequestIDLen)
-	m.userAgent = cut(m.userAgent, maxUserAgentLen)
-	m.region = cut(m.region, maxRegionLen)
-	m.awsException = cut(m.awsException, maxExceptionLen)
-	m.awsExceptionMessage = cut(m.awsExceptionMessage, maxExceptionMessageLen)
-	m.sdkException = cut(m.sdkException, maxExceptionLen)
-	m.sdkExceptionMessage = cut(m.sdkExceptionMessage, maxExceptionMessageLen)
+// limitedString is a string field and its limit.
+type limitedString struct {
+	s     *string
+	limit int
+}
+
+// limitedStrings lists every string field but the session token, with its
+// limit.
+func (m *metric) limitedStrings() [14]limitedString {
+	return [14]limitedString{
+		{&m.clientID, maxClientIDLen},
+		{&m.api, maxNameLen},
+		{&m.service, maxNameLen},
+		{&m.fqdn, maxFqdnLen},
+		{&m.accessKey, maxAccessKeyLen},
+		{&m.xAmzID2, maxRequestIDLen},
+		{&m.xAmzRequestID, maxRequestIDLen},
+		{&m.xAmznRequestID, maxRequestIDLen},
+		{&m.userAgent, maxUserAgentLen},
+		{&m.region, maxRegionLen},
+		{&m.awsException, maxExceptionLen},
+		{&m.awsExceptionMessage, maxExceptionMessageLen},
+		{&m.sdkException, maxExceptionLen},
+		{&m.sdkExceptionMessage, maxExceptionMessageLen},
+	}
 }
 
 // truncateString returns the longest prefix of s that is at most n bytes

@@ -207,11 +207,14 @@ func (t *attemptTiming) report(m *metric) {
 	}
 	t.reported = true
 	t.fill(m)
-	// Reuse the timing only if nothing can call its hooks any more: a
-	// connection was had, the request written, the response begun, and no
-	// lookup, connect or handshake is still going on in the background.
-	reuse := t.pooled && t.gotConnSeen && t.wroteRequest != 0 && t.firstByte != 0 &&
-		t.dnsOpen == 0 && t.connectOpen == 0 && t.tlsOpen == 0
+	// Reuse the timing only if nothing can call its hooks any more: either
+	// no hook ran (a transport that does not trace, a request that failed
+	// before asking for a connection), or a connection was had, the
+	// request written, the response begun, and no lookup, connect or
+	// handshake is still going on in the background.
+	untouched := t.getConn == 0 && !t.gotConnSeen && t.wroteRequest == 0 && t.firstByte == 0
+	done := t.gotConnSeen && t.wroteRequest != 0 && t.firstByte != 0
+	reuse := t.pooled && (untouched || done) && t.dnsOpen == 0 && t.connectOpen == 0 && t.tlsOpen == 0
 	t.mu.Unlock()
 	if reuse {
 		if t.base != context.Background() {
