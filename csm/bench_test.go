@@ -2,23 +2,14 @@ package csm_test
 
 import (
 	"net"
-	"net/http"
-	"net/http/httptrace"
 	"testing"
 
 	awscsm "github.com/aws/aws-sdk-go/aws/csm"
-	"github.com/aws/aws-sdk-go/aws/request"
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
 )
-
-// injector is what the original package's *Reporter and ours have in
-// common.
-type injector interface {
-	InjectHandlers(*request.Handlers)
-}
 
 // benchReporters returns the original reporter and ours, plus "none" for an
 // uninstrumented baseline. Each sends to a socket of its own on 127.0.0.1
@@ -66,19 +57,6 @@ func deafSocket(b *testing.B) string {
 	return conn.LocalAddr().String()
 }
 
-// keptAliveAttempt calls the trace hooks on r's context as net/http's
-// transport does for a request sent on a kept-alive connection.
-func keptAliveAttempt(r *http.Request) {
-	trace := httptrace.ContextClientTrace(r.Context())
-	if trace == nil {
-		return
-	}
-	trace.GetConn("csmtest.us-west-2.amazonaws.com:443")
-	trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
-	trace.WroteRequest(httptrace.WroteRequestInfo{})
-	trace.GotFirstResponseByte()
-}
-
 // BenchmarkAPICall measures one API call (one attempt) through a real
 // aws-sdk-go client, its HTTP layer stubbed, without CSM, with the original
 // package and with this one.
@@ -111,24 +89,13 @@ func BenchmarkAPICall(b *testing.B) {
 func BenchmarkHandlers(b *testing.B) {
 	for _, r := range benchReporters(b)[1:] {
 		b.Run(r.name, func(b *testing.B) {
-			sess, err := session.NewSession(testConfig(&stubTransport{responses: []stubResponse{{
+			replay := newReplay(b, r.rep, stubResponse{
 				Status: 200, Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
-			}}}))
-			require.NoError(b, err)
-			c := newTestClient(sess, "CSM Test")
-			req := c.NewRequest(&request.Operation{Name: "Bench", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
-			require.NoError(b, req.Send())
-
-			var handlers request.Handlers
-			r.rep.InjectHandlers(&handlers)
+			})
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				handlers.Sign.Run(req)
-				handlers.Send.Run(req)
-				keptAliveAttempt(req.HTTPRequest)
-				handlers.CompleteAttempt.Run(req)
-				handlers.Complete.Run(req)
+				replay.call()
 			}
 		})
 	}
@@ -142,18 +109,10 @@ func BenchmarkHandlersPaused(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(csm.ResetForTest)
 	rep.Pause()
-	sess, err := session.NewSession(testConfig(&stubTransport{}))
-	require.NoError(b, err)
-	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Bench", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
-	require.NoError(b, req.Send())
-	var handlers request.Handlers
-	rep.InjectHandlers(&handlers)
+	replay := newReplay(b, rep)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		handlers.Sign.Run(req)
-		handlers.Send.Run(req)
-		handlers.CompleteAttempt.Run(req)
-		handlers.Complete.Run(req)
+		replay.call()
 	}
 }

@@ -212,11 +212,16 @@ func header(h http.Header, key string) string {
 // Authorization header: "AWS4-HMAC-SHA256 Credential=AKID/date/...".
 func accessKeyID(authorization string) string {
 	const prefix = "Credential="
-	i := strings.Index(authorization, prefix)
-	if i < 0 {
+	// The credential comes right after the algorithm's name; look there
+	// before searching the whole header.
+	var cred string
+	if sp := strings.IndexByte(authorization, ' '); sp >= 0 && strings.HasPrefix(authorization[sp+1:], prefix) {
+		cred = authorization[sp+1+len(prefix):]
+	} else if i := strings.Index(authorization, prefix); i >= 0 {
+		cred = authorization[i+len(prefix):]
+	} else {
 		return ""
 	}
-	cred := authorization[i+len(prefix):]
 	j := strings.IndexByte(cred, '/')
 	if j < 0 {
 		return ""

@@ -349,42 +349,23 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 	}
 }
 
-// TestHandlersDoNotAllocate pins the steady-state cost of reporting one
-// attempt and one call: no allocation, queued or dropped.
+// TestHandlersDoNotAllocate pins the steady-state cost of reporting a call
+// of one attempt on a kept-alive connection, its error included: no
+// allocation, running or paused.
 func TestHandlersDoNotAllocate(t *testing.T) {
 	skipUnderRace(t)
 	rep, _ := startReporter(t, "allocs")
 	isolateEnv(t)
-	sess, err := session.NewSession(testConfig(&stubTransport{responses: []stubResponse{{
+	replay := newReplay(t, rep, stubResponse{
 		Status: 503, ErrorCode: "ServiceUnavailable", ErrorMessage: "busy",
 		Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
-	}}}), &aws.Config{MaxRetries: aws.Int(0)})
-	require.NoError(t, err)
-	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Allocs", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
-	require.Error(t, req.Send())
-
-	var handlers request.Handlers
-	rep.InjectHandlers(&handlers)
-	// All that reporting adds to an attempt on a kept-alive connection:
-	// the handlers that prepare it, the trace hooks net/http calls, the
-	// handlers that report it.
-	allocs := testing.AllocsPerRun(1000, func() {
-		handlers.Sign.Run(req)
-		handlers.Send.Run(req)
-		keptAliveAttempt(req.HTTPRequest)
-		handlers.CompleteAttempt.Run(req)
-		handlers.Complete.Run(req)
 	})
-	assert.Zero(t, allocs)
+	assert.Zero(t, testing.AllocsPerRun(1000, replay.call))
 	st := rep.Stats()
 	assert.Equal(t, st.Queued+st.DroppedFull, uint64(2*1001), "every metric was queued or counted as dropped")
 
 	rep.Pause()
-	allocs = testing.AllocsPerRun(1000, func() {
-		handlers.CompleteAttempt.Run(req)
-		handlers.Complete.Run(req)
-	})
-	assert.Zero(t, allocs, "paused")
+	assert.Zero(t, testing.AllocsPerRun(1000, replay.call), "paused")
 }
 
 // TestDropPathDoesNotAllocate fills a one-metric queue, so that most metrics
@@ -396,18 +377,8 @@ func TestDropPathDoesNotAllocate(t *testing.T) {
 	t.Cleanup(func() { csm.MetricsChannelSize = size })
 	rep, _ := startReporter(t, "drops")
 	isolateEnv(t)
-	sess, err := session.NewSession(testConfig(&stubTransport{}))
-	require.NoError(t, err)
-	req := newTestClient(sess, "CSM Test").NewRequest(&request.Operation{Name: "Drops", HTTPMethod: "POST", HTTPPath: "/"}, &struct{}{}, &struct{}{})
-	require.NoError(t, req.Send())
-
-	var handlers request.Handlers
-	rep.InjectHandlers(&handlers)
-	allocs := testing.AllocsPerRun(1000, func() {
-		handlers.CompleteAttempt.Run(req)
-		handlers.Complete.Run(req)
-	})
-	assert.Zero(t, allocs)
+	replay := newReplay(t, rep)
+	assert.Zero(t, testing.AllocsPerRun(1000, replay.call))
 	st := rep.Stats()
 	assert.NotZero(t, st.DroppedFull, "the queue overflowed")
 	assert.Equal(t, uint64(2*1001), st.Queued+st.DroppedFull)

@@ -127,11 +127,30 @@ func (m *metric) set(f timingField, d time.Duration) {
 
 // truncate cuts every string field to its limit in bytes, never in the
 // middle of a UTF-8 sequence.
+//
+// It runs on the API call's goroutine for every metric, so each field is
+// checked inline rather than through limitedStrings.
 func (m *metric) truncate() {
-	for _, f := range m.limitedStrings() {
-		if len(*f.s) > f.limit {
-			*f.s = truncateString(*f.s, f.limit)
-		}
+	cut(&m.clientID, maxClientIDLen)
+	cut(&m.api, maxNameLen)
+	cut(&m.service, maxNameLen)
+	cut(&m.fqdn, maxFqdnLen)
+	cut(&m.accessKey, maxAccessKeyLen)
+	cut(&m.xAmzID2, maxRequestIDLen)
+	cut(&m.xAmzRequestID, maxRequestIDLen)
+	cut(&m.xAmznRequestID, maxRequestIDLen)
+	cut(&m.userAgent, maxUserAgentLen)
+	cut(&m.region, maxRegionLen)
+	cut(&m.awsException, maxExceptionLen)
+	cut(&m.awsExceptionMessage, maxExceptionMessageLen)
+	cut(&m.sdkException, maxExceptionLen)
+	cut(&m.sdkExceptionMessage, maxExceptionMessageLen)
+}
+
+// cut cuts *s to n bytes with truncateString if it is longer.
+func cut(s *string, n int) {
+	if len(*s) > n {
+		*s = truncateString(*s, n)
 	}
 }
 
@@ -152,7 +171,7 @@ type limitedString struct {
 }
 
 // limitedStrings lists every string field but the session token, with its
-// limit.
+// limit: those truncate cuts.
 func (m *metric) limitedStrings() [14]limitedString {
 	return [14]limitedString{
 		{&m.clientID, maxClientIDLen},

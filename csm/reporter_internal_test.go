@@ -26,3 +26,17 @@ func TestIsLoopback(t *testing.T) {
 		assert.Equal(t, tc.want, isLoopback(net.ParseIP(tc.ip)), tc.ip)
 	}
 }
+
+func TestAccessKeyID(t *testing.T) {
+	cases := map[string]string{
+		"AWS4-HMAC-SHA256 Credential=AKID/20261126/us-west-2/s3/aws4_request, SignedHeaders=host, Signature=abc": "AKID",
+		"AWS4-ECDSA-P256-SHA256 Credential=AKID2/20261126/s3/aws4_request, SignedHeaders=host":                   "AKID2",
+		"Custom x=1, Credential=AKID3/20261126/x":                                                                "AKID3",
+		"AWS AKID:signature":                  "",
+		"":                                    "",
+		"AWS4-HMAC-SHA256 Credential=NOSLASH": "",
+	}
+	for header, want := range cases {
+		assert.Equal(t, want, accessKeyID(header), header)
+	}
+}

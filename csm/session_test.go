@@ -17,6 +17,23 @@ import (
 	"github.com/opencsm/csm-go/internal/testutil"
 )
 
+// builtInSession returns a session made without CSM and one made with
+// CSM enabled through the environment, on which aws-sdk-go's session turned
+// on its built-in CSM.
+func builtInSession(t *testing.T) (plain, sess *session.Session) {
+	t.Helper()
+	isolateEnv(t)
+	plain, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	enableThroughEnv(t)
+	// aws-sdk-go logs "Enabling CSM" to the session's logger.
+	quiet := &aws.Config{Logger: aws.LoggerFunc(func(...interface{}) {})}
+	sess, err = session.NewSession(testConfig(&stubTransport{}), quiet)
+	require.NoError(t, err)
+	require.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len(), "the built-in CSM handler is there")
+	return plain, sess
+}
+
 func TestEnableDisabled(t *testing.T) {
 	isolateEnv(t)
 	t.Cleanup(csm.ResetForTest)
@@ -36,16 +53,7 @@ func TestEnableDisabled(t *testing.T) {
 // session turns on its built-in CSM, and Enable must leave one set of
 // handlers, its own.
 func TestEnableReplacesBuiltIn(t *testing.T) {
-	isolateEnv(t)
-	plain, err := session.NewSession(testConfig(&stubTransport{}))
-	require.NoError(t, err)
-
-	enableThroughEnv(t)
-	// aws-sdk-go logs "Enabling CSM" to the session's logger.
-	quiet := &aws.Config{Logger: aws.LoggerFunc(func(...interface{}) {})}
-	sess, err := session.NewSession(testConfig(&stubTransport{}), quiet)
-	require.NoError(t, err)
-	require.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len(), "the built-in CSM handler is there")
+	plain, sess := builtInSession(t)
 
 	rep, err := csm.Enable(sess)
 	require.NoError(t, err)
@@ -125,14 +133,7 @@ func TestEnableRemovesBuiltInWhenOff(t *testing.T) {
 		"bad port":   {"AWS_CSM_PORT": "abc"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			isolateEnv(t)
-			plain, err := session.NewSession(testConfig(&stubTransport{}))
-			require.NoError(t, err)
-			enableThroughEnv(t)
-			quiet := &aws.Config{Logger: aws.LoggerFunc(func(...interface{}) {})}
-			sess, err := session.NewSession(testConfig(&stubTransport{}), quiet)
-			require.NoError(t, err)
-			require.Equal(t, plain.Handlers.Complete.Len()+1, sess.Handlers.Complete.Len(), "the built-in CSM is on")
+			plain, sess := builtInSession(t)
 
 			for k, v := range env {
 				t.Setenv(k, v)
