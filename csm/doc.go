@@ -50,9 +50,11 @@
 // without CSM. Settings other than the enabling one are checked only when
 // CSM is enabled. Nothing is ever written to stdout or stderr.
 //
-// When the settings enable CSM, aws-sdk-go's own session also starts its
-// built-in reporter (a goroutine and a UDP socket, for the life of the
-// process); Enable replaces its handlers, so it sends nothing.
+// When aws-sdk-go's own session enables its built-in CSM too (it reads
+// AWS_CSM_ENABLED, the credentials file's [aws_csm] profile, and the config
+// file's with AWS_SDK_LOAD_CONFIG), it starts its built-in reporter, a
+// goroutine and a UDP socket for the life of the process; Enable replaces
+// its handlers, so it sends nothing.
 //
 // # Manual control
 //
