@@ -82,10 +82,7 @@ func BenchmarkAPICall(b *testing.B) {
 
 // BenchmarkHandlers measures only what the CSM handlers add to an API call:
 // one ApiCallAttempt and one ApiCall metric built from a completed request,
-// and, for csm-go, the handlers that prepare the attempt (resetting the
-// previous attempt's state, putting the HTTP timing trace on the request)
-// and the trace hooks net/http calls for an attempt on a kept-alive
-// connection.
+// and, for csm-go, the handler that prepares each attempt.
 func BenchmarkHandlers(b *testing.B) {
 	for _, r := range benchReporters(b)[1:] {
 		b.Run(r.name, func(b *testing.B) {

@@ -92,18 +92,6 @@
 // (the SDK's error code, such as RequestError or RequestCanceled, and the
 // message of the underlying cause).
 //
-// An attempt also has what net/http/httptrace measured of it: DestinationIp
-// (the address connected to), ConnectionReused (1 for a kept-alive
-// connection), AcquireConnectionLatency (from asking for a connection to
-// getting one), RequestLatency (from the request written to the first
-// response byte), and for a new connection DnsLatency, TcpLatency,
-// SslLatency and ConnectLatency (from the start of the lookup, or of the
-// connect without one, to the end of the TLS handshake, or of the connect
-// without TLS). A field is sent only when it was measured: a reused
-// connection has no DNS, TCP, TLS or connect latency, and an attempt that
-// failed before connecting has only what it reached. A ClientTrace the
-// caller puts on the request's context keeps working.
-//
 // An ApiCall has Latency, AttemptCount, Region, UserAgent, the Final* fields
 // of its last attempt (FinalHttpStatusCode, FinalAwsException, ...), and
 // MaxRetriesExceeded: 1 when the call failed on an error the SDK would have
@@ -136,17 +124,14 @@
 // What reporting costs an API call is paid on the call's goroutine by the
 // two handlers; everything else happens on one sender goroutine.
 //
-//   - A paused reporter costs each handler one atomic load and one atomic
-//     add (the metric is counted in Stats.DroppedPaused). A process that
-//     never starts a reporter has no handlers at all.
+//   - A paused reporter costs each of the two reporting handlers one atomic
+//     load and one atomic add (the metric is counted in
+//     Stats.DroppedPaused). A process that never starts a reporter has no
+//     handlers at all.
 //   - A running reporter builds the metric from the request without
 //     reflection or allocation, cuts its strings to their limits, and copies
-//     them into the queue under a short lock. Timing an attempt takes four
-//     reads of the monotonic clock in net/http's trace hooks; the traces
-//     are pooled, so that an attempt allocates nothing, except for calls
-//     made with a context of their own, whose trace costs a few
-//     allocations. BENCHMARKS.md compares the total with the original
-//     package's handlers.
+//     them into the queue under a short lock. BENCHMARKS.md compares the
+//     cost with the original package's handlers.
 //   - The queue is one ring of bytes, allocated at start: at most
 //     MetricsChannelSize metrics (default 4096) and MetricsChannelSize KiB
 //     (4 MiB by default; at least 16 KiB, at most 64 MiB). When it is full,

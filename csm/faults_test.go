@@ -56,7 +56,7 @@ func TestAgentRestarts(t *testing.T) {
 }
 
 // TestAgentNeverReads sends to a socket that is never read, with a tiny
-// receive buffer: the calls never wait, every metric is accounted for, and
+// receive buffer: the calls all return, every metric is accounted for, and
 // the heap does not grow with the traffic.
 func TestAgentNeverReads(t *testing.T) {
 	deaf, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -71,7 +71,7 @@ func TestAgentNeverReads(t *testing.T) {
 	require.NoError(t, callOperation(c, "Warm"))
 	before := heapInUse()
 
-	const callers, calls = 4, 500
+	const callers, calls = 4, 2500
 	var wg sync.WaitGroup
 	for g := 0; g < callers; g++ {
 		wg.Add(1)
@@ -89,9 +89,8 @@ func TestAgentNeverReads(t *testing.T) {
 	assert.Equal(t, uint64(2*(callers*calls+1)), st.Queued+st.DroppedFull)
 	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
 	// The ring was allocated at Start; what the traffic leaves behind is
-	// garbage. A generous bound: the traffic itself was about 2 MB of
-	// datagrams.
-	assert.Less(t, heapInUse()-before, int64(8<<20), "heap growth")
+	// garbage. The traffic itself was about 8 MB of datagrams.
+	assert.Less(t, heapInUse()-before, int64(2<<20), "heap growth")
 }
 
 // heapInUse returns the live heap after a collection.

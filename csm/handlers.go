@@ -28,9 +28,8 @@ var injectMu sync.Mutex
 // InjectHandlers adds the reporter's handlers to handlers, so that every API
 // call made by clients created from them is reported: one ApiCallAttempt
 // metric per HTTP attempt, from the CompleteAttempt list, and one ApiCall
-// metric per call, from the Complete list. Two more handlers, first in the
-// Sign and Send lists, prepare each attempt: the second puts an
-// httptrace.ClientTrace on the attempt's HTTP request to time it.
+// metric per call, from the Complete list. One more handler, first in the
+// Sign list, clears what the previous attempt left on the request.
 //
 // It replaces any handlers already there under the same names, its own or
 // those of aws-sdk-go's built-in CSM, so calling it more than once never
@@ -56,7 +55,6 @@ func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
 
 	removeHandlersLocked(handlers)
 	handlers.Sign.PushFrontNamed(request.NamedHandler{Name: resetHandlerName, Fn: resetAttempt})
-	handlers.Send.PushFrontNamed(request.NamedHandler{Name: traceHandlerName, Fn: rep.traceAttempt})
 	handlers.Complete.PushFrontNamed(request.NamedHandler{
 		Name: APICallMetricHandlerName,
 		Fn:   rep.sendAPICallMetric,
@@ -78,7 +76,6 @@ func removeHandlers(handlers *request.Handlers) {
 // be held.
 func removeHandlersLocked(handlers *request.Handlers) {
 	handlers.Sign.RemoveByName(resetHandlerName)
-	handlers.Send.RemoveByName(traceHandlerName)
 	handlers.Complete.RemoveByName(APICallMetricHandlerName)
 	handlers.CompleteAttempt.RemoveByName(APICallAttemptMetricHandlerName)
 }
@@ -120,9 +117,6 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 	}
 	if r.Error != nil {
 		m.setException(classify(r.Error))
-	}
-	if t := timingOf(r); t != nil {
-		t.report(&m)
 	}
 	rep.push(&m)
 }

@@ -350,8 +350,7 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 }
 
 // TestHandlersDoNotAllocate pins the steady-state cost of reporting a call
-// of one attempt on a kept-alive connection, its error included: no
-// allocation, running or paused.
+// of one attempt, its error included: no allocation, running or paused.
 func TestHandlersDoNotAllocate(t *testing.T) {
 	skipUnderRace(t)
 	rep, _ := startReporter(t, "allocs")

@@ -78,8 +78,9 @@ type metric struct {
 	sdkException        string
 	sdkExceptionMessage string
 
-	// The HTTP timing of an attempt (timing.go). Each of these fields is
-	// written only when its bit is set in timed: 0 ms is a measurement.
+	// The HTTP timing of an attempt. Each of these fields is written only
+	// when its bit is set in timed (0 ms is a measurement). The encoder
+	// and the queue carry them; nothing gathers them yet.
 	timed                    timingField
 	connectionReused         bool
 	acquireConnectionLatency int64 // milliseconds, as all the latencies

@@ -1,8 +1,6 @@
 package csm_test
 
 import (
-	"net/http"
-	"net/http/httptrace"
 	"testing"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -37,26 +35,12 @@ func newReplay(t testing.TB, rep injector, responses ...stubResponse) *replay {
 	return r
 }
 
-// call runs what reporting adds to a call of one attempt on a kept-alive
-// connection: the handlers that prepare the attempt, the trace hooks
-// net/http calls, the handlers that report the attempt and the call.
+// call runs what reporting adds to a call of one attempt: the handler
+// that prepares the attempt, and those that report the attempt and the
+// call.
 func (r *replay) call() {
 	r.handlers.Sign.Run(r.req)
 	r.handlers.Send.Run(r.req)
-	keptAliveAttempt(r.req.HTTPRequest)
 	r.handlers.CompleteAttempt.Run(r.req)
 	r.handlers.Complete.Run(r.req)
-}
-
-// keptAliveAttempt calls the trace hooks on r's context as net/http's
-// transport does for a request sent on a kept-alive connection.
-func keptAliveAttempt(r *http.Request) {
-	trace := httptrace.ContextClientTrace(r.Context())
-	if trace == nil {
-		return
-	}
-	trace.GetConn("csmtest.us-west-2.amazonaws.com:443")
-	trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
-	trace.WroteRequest(httptrace.WroteRequestInfo{})
-	trace.GotFirstResponseByte()
 }

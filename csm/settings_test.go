@@ -2,6 +2,7 @@ package csm
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -158,8 +159,10 @@ func FuzzParseSettings(f *testing.F) {
 			}
 			return
 		}
-		if s.port.value != "" && (len(s.port.value) > 5 || s.port.value == "0") {
-			t.Fatalf("bad port accepted: %q", s.port.value)
+		if s.port.value != "" {
+			if p, err := strconv.Atoi(s.port.value); err != nil || p < 1 || p > 65535 {
+				t.Fatalf("bad port accepted: %q", s.port.value)
+			}
 		}
 	})
 }

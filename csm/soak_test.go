@@ -120,7 +120,12 @@ func TestSoak(t *testing.T) {
 	assert.Equal(t, uint64(2*calls.Load()), st.Queued+st.DroppedFull+st.DroppedPaused, "every metric counted once")
 	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
 	assert.Zero(t, st.WriteErrors)
-	assert.Equal(t, int(st.Sent), agent.Len(), "the agent received all that was sent")
+	// The agent is a goroutine of this busy test: where the kernel's
+	// receive buffer (net.core.rmem_max) is small, it may overflow, and the
+	// kernel counts what it dropped. Nothing else may be missing.
+	drops, known := agent.KernelDrops()
+	t.Logf("received %d, dropped by the kernel %d (known: %v)", agent.Len(), drops, known)
+	assert.Equal(t, int(st.Sent), agent.Len()+drops, "the agent received all that was sent")
 	assert.NotZero(t, st.DroppedPaused, "the reporter was paused at times")
 
 	current.Store((*client.Client)(nil))

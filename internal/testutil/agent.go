@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,6 +218,32 @@ func (a *Agent) Sync(t testing.TB) {
 			require.FailNow(t, "agent did not receive its sync marker")
 		}
 	}
+}
+
+// KernelDrops returns how many datagrams the kernel dropped because the
+// agent's receive buffer was full, as /proc/net/udp tells on Linux; false
+// where that cannot be read.
+func (a *Agent) KernelDrops() (int, bool) {
+	addr := a.conn.LocalAddr().(*net.UDPAddr)
+	table := "/proc/net/udp"
+	if addr.IP.To4() == nil {
+		table = "/proc/net/udp6"
+	}
+	data, err := os.ReadFile(table)
+	if err != nil {
+		return 0, false
+	}
+	port := fmt.Sprintf(":%04X", addr.Port)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		fields := strings.Fields(line)
+		// sl local_address rem_address st ... inode ref pointer drops
+		if len(fields) < 13 || !strings.HasSuffix(fields[1], port) {
+			continue
+		}
+		drops, err := strconv.Atoi(fields[len(fields)-1])
+		return drops, err == nil
+	}
+	return 0, false
 }
 
 // Reset forgets every datagram received so far.
