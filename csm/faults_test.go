@@ -114,9 +114,6 @@ func TestIPv6Agent(t *testing.T) {
 	assert.True(t, csm.SendsTokenForTest(rep), "::1 is loopback")
 
 	c := newInstrumentedClient(t, rep, &stubTransport{})
-	require.NoError(t, callOperation(c, "Six"))
-	flushAndSync(t, rep, agent)
-	events := agent.Events(t)
-	require.Len(t, events, 2)
+	events := callOnce(t, c, "Six", rep, agent)
 	assert.Equal(t, testSessionToken, events[0]["SessionToken"])
 }

@@ -134,10 +134,7 @@ func TestNilCredentials(t *testing.T) {
 	c := newInstrumentedClient(t, rep, &stubTransport{})
 	c.Config.Credentials = nil
 	c.Handlers.Sign.Clear() // an unsigned request, as with a custom signer
-	require.NoError(t, callOperation(c, "NilCreds"))
-	flushAndSync(t, rep, agent)
-	events := agent.Events(t)
-	require.Len(t, events, 2)
+	events := callOnce(t, c, "NilCreds", rep, agent)
 	assert.NotContains(t, events[0], "AccessKey")
 }
 
@@ -338,10 +335,7 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 	rep, agent := startReporter(t, "")
 	csm.SetSendsTokenForTest(rep, false)
 	c := newInstrumentedClient(t, rep, &stubTransport{})
-	require.NoError(t, callOperation(c, "NoToken"))
-	flushAndSync(t, rep, agent)
-	events := agent.Events(t)
-	require.Len(t, events, 2)
+	events := callOnce(t, c, "NoToken", rep, agent)
 	assert.Equal(t, testAccessKey, events[0]["AccessKey"])
 	assert.NotContains(t, events[0], "SessionToken")
 	for _, raw := range agent.Raw() {

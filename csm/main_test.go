@@ -135,3 +135,15 @@ func testContext(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// callOnce makes one successful call of operation with c, waits until its
+// metrics have reached agent, and returns the two events: the attempt's
+// and the call's.
+func callOnce(t *testing.T, c *client.Client, operation string, rep *csm.Reporter, agent *testutil.Agent) []map[string]any {
+	t.Helper()
+	require.NoError(t, callOperation(c, operation))
+	flushAndSync(t, rep, agent)
+	events := agent.Events(t)
+	require.Len(t, events, 2)
+	return events
+}
