@@ -301,7 +301,21 @@ func FuzzEncodeMetric(f *testing.F) {
 		}
 		if call {
 			m.kind, m.latency, m.attemptCount, m.maxRetriesExceeded = kindAPICall, n, int(n%10), n%2 == 0
+		} else {
+			m.timed, m.connectionReused = timingField(n), n%3 == 0
+			m.acquireConnectionLatency, m.connectLatency, m.requestLatency = n, -n, n/2
+			m.dnsLatency, m.tcpLatency, m.sslLatency = n%7, n%11, n%13
+			var ip [16]byte
+			for i := range ip {
+				ip[i] = byte(n >> (i % 8 * 8))
+			}
+			m.destinationIP = netip.AddrFrom16(ip).Unmap()
 		}
+		// Whether the strings cut to their limits fit: then nothing else
+		// may be cut.
+		first := m
+		first.truncate()
+		fits := len(appendMetric(nil, &first)) <= maxDatagramSize
 		b := encodeMetric(nil, &m)
 		if len(b) > maxDatagramSize {
 			t.Fatalf("datagram of %d bytes", len(b))
@@ -317,6 +331,14 @@ func FuzzEncodeMetric(f *testing.F) {
 		}
 		if !sameJSON(want, b) {
 			t.Fatalf("differs from encoding/json:\n got %s\nwant %s", b, want)
+		}
+		// A string within its limit is cut only by the fallback for
+		// datagrams that escaping made too large.
+		if fits && len(clientID) <= maxClientIDLen && m.clientID != clientID {
+			t.Fatalf("client ID %q cut to %q", clientID, m.clientID)
+		}
+		if fits && m.sessionToken != token {
+			t.Fatalf("session token left out of a datagram that fits")
 		}
 	})
 }
