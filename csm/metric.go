@@ -2,7 +2,6 @@ package csm
 
 import (
 	"net/netip"
-	"time"
 	"unicode/utf8"
 )
 
@@ -104,27 +103,6 @@ const (
 	fieldTCPLatency
 	fieldSSLLatency
 )
-
-// set records the timing field f with the duration d in milliseconds
-// (ConnectionReused takes its value from m.connectionReused).
-func (m *metric) set(f timingField, d time.Duration) {
-	m.timed |= f
-	ms := d.Milliseconds()
-	switch f {
-	case fieldAcquireConnectionLatency:
-		m.acquireConnectionLatency = ms
-	case fieldConnectLatency:
-		m.connectLatency = ms
-	case fieldRequestLatency:
-		m.requestLatency = ms
-	case fieldDNSLatency:
-		m.dnsLatency = ms
-	case fieldTCPLatency:
-		m.tcpLatency = ms
-	case fieldSSLLatency:
-		m.sslLatency = ms
-	}
-}
 
 // truncate cuts every string field to its limit in bytes, never in the
 // middle of a UTF-8 sequence.

@@ -40,7 +40,6 @@ func newReplay(t testing.TB, rep injector, responses ...stubResponse) *replay {
 // call.
 func (r *replay) call() {
 	r.handlers.Sign.Run(r.req)
-	r.handlers.Send.Run(r.req)
 	r.handlers.CompleteAttempt.Run(r.req)
 	r.handlers.Complete.Run(r.req)
 }

@@ -139,9 +139,6 @@ func (a *Agent) KeepDatagrams(keep bool) {
 // Addr returns the agent's address, such as "127.0.0.1:43817".
 func (a *Agent) Addr() string { return a.conn.LocalAddr().String() }
 
-// Host returns the agent's IP address as a string.
-func (a *Agent) Host() string { return a.conn.LocalAddr().(*net.UDPAddr).IP.String() }
-
 // Port returns the agent's port as a string, as AWS_CSM_PORT takes it.
 func (a *Agent) Port() string {
 	return strconv.Itoa(a.conn.LocalAddr().(*net.UDPAddr).Port)
