@@ -1,44 +1,47 @@
 package csm
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 	"sync"
+
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 const (
 	// DefaultPort is used when no port is specified.
-	DefaultPort = "31000"
+	DefaultPort = report.DefaultPort
 
 	// DefaultHost is the host that will be used when none is specified.
-	DefaultHost = "127.0.0.1"
+	DefaultHost = report.DefaultHost
 )
 
-var (
-	// mu guards reporter.
-	mu sync.Mutex
-	// reporter is the process's reporter, once started.
-	reporter *Reporter
-)
+// MetricsChannelSize is the capacity, in metrics, of a reporter's queue. It
+// is read when the reporter is created by Start or Enable; changing it later
+// has no effect on a running reporter. A full queue never makes an API call
+// wait for room: the metric is dropped and counted in Stats.DroppedFull.
+//
+// Metrics are queued as compact records (their numbers and their strings,
+// cut to their limits) in one ring of MetricsChannelSize KiB (at least
+// 16 KiB, at most 64 MiB) allocated when the reporter starts: the queue
+// holds at most MetricsChannelSize metrics and never more than its ring's
+// bytes, and so holds fewer metrics when they are unusually large. A typical
+// record is 300 to 600 bytes; the largest is 8 KiB. The API call's
+// goroutine holds the queue's lock only to copy its record in.
+//
+// The default was 100 in the original package, which dropped most metrics
+// above about 20,000 API calls a second; see BENCHMARKS.md for the
+// measurements behind the current default.
+var MetricsChannelSize = report.DefaultQueueCapacity
+
+// mu guards wrapped, and makes Get and Start see one reporter.
+var mu sync.Mutex
 
 // AddressWithDefaults returns a CSM address built from the host and port
 // values. If the host or port is not set, default values will be used
 // instead. If host is "localhost" it will be replaced with "127.0.0.1".
 func AddressWithDefaults(host, port string) string {
-	if len(host) == 0 || strings.EqualFold(host, "localhost") {
-		host = DefaultHost
-	}
-
-	if len(port) == 0 {
-		port = DefaultPort
-	}
-
-	// Only IP6 host can contain a colon
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + port
-	}
-
-	return host + ":" + port
+	return report.AddressWithDefaults(host, port)
 }
 
 // Start starts the process's reporter, which sends metrics over UDP to the
@@ -60,70 +63,30 @@ func AddressWithDefaults(host, port string) string {
 //	sess := session.Must(session.NewSession())
 //	r.InjectHandlers(&sess.Handlers)
 func Start(clientID string, url string) (*Reporter, error) {
-	rep, err := start(clientID, url)
-	if mismatch, ok := err.(*mismatchError); ok {
-		panic(mismatch.panicValue())
+	r, err := report.Start(clientID, url, MetricsChannelSize)
+	var mismatch *report.MismatchError
+	if errors.As(err, &mismatch) {
+		panic(panicValue(mismatch))
 	}
-	return rep, err
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return wrapLocked(r), nil
 }
 
 // Get returns the process's reporter, or nil if none was started.
 func Get() *Reporter {
 	mu.Lock()
 	defer mu.Unlock()
-	return reporter
-}
-
-// start returns the running reporter or starts one; a reporter already
-// running with another client ID or address gives a *mismatchError.
-func start(clientID, url string) (*Reporter, error) {
-	mu.Lock()
-	defer mu.Unlock()
-
-	if reporter != nil {
-		if err := checkRunning(clientID, url); err != nil {
-			return nil, err
-		}
-		return reporter, nil
-	}
-	rep, err := newReporter(clientID, url)
-	if err != nil {
-		return nil, err
-	}
-	reporter = rep
-	return rep, nil
-}
-
-// checkRunning returns a *mismatchError if a reporter runs with another
-// client ID or address. mu must be held.
-func checkRunning(clientID, url string) error {
-	switch {
-	case reporter == nil:
-		return nil
-	case reporter.clientID != clientID:
-		return &mismatchError{what: "client ID", running: reporter.clientID, asked: clientID}
-	case reporter.url != url:
-		return &mismatchError{what: "address", running: reporter.url, asked: url}
-	}
-	return nil
-}
-
-// mismatchError says that the process's reporter already runs with another
-// client ID or address.
-type mismatchError struct {
-	what    string
-	running string
-	asked   string
-}
-
-func (e *mismatchError) Error() string {
-	return fmt.Sprintf("the running reporter has %s %q, not %q", e.what, e.running, e.asked)
+	return wrapLocked(report.Get())
 }
 
 // panicValue is the error the original package panics with.
-func (e *mismatchError) panicValue() error {
-	if e.what == "client ID" {
-		return fmt.Errorf("inconsistent client IDs. %q was expected, but received %q", e.running, e.asked)
+func panicValue(e *report.MismatchError) error {
+	if e.What == "client ID" {
+		return fmt.Errorf("inconsistent client IDs. %q was expected, but received %q", e.Running, e.Asked)
 	}
-	return fmt.Errorf("inconsistent URLs. %q was expected, but received %q", e.running, e.asked)
+	return fmt.Errorf("inconsistent URLs. %q was expected, but received %q", e.Running, e.Asked)
 }

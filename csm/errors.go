@@ -1,6 +1,10 @@
 package csm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/opencsm/csm-go/internal/report"
+)
 
 // A SettingError reports a CSM setting whose value cannot be used. Enable
 // and NewSession return one for a malformed AWS_CSM_ENABLED, a port that is
@@ -24,3 +28,12 @@ func (e *SettingError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *SettingError) Unwrap() error { return e.Err }
+
+// settingError turns the *report.SettingError values in err into a
+// *SettingError; other errors are returned as they are.
+func settingError(err error) error {
+	if e, ok := err.(*report.SettingError); ok {
+		return &SettingError{Setting: e.Setting, Value: e.Value, Err: e.Err}
+	}
+	return err
+}

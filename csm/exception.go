@@ -6,14 +6,9 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/request"
-)
 
-// exception is what a metric reports about a failed attempt or call.
-type exception struct {
-	code    string
-	message string
-	aws     bool // a service's error response, as opposed to a client-side error
-}
+	"github.com/opencsm/csm-go/internal/report"
+)
 
 // classify turns a request error into a CSM exception.
 //
@@ -23,25 +18,25 @@ type exception struct {
 // validation) is an SdkException: the SDK's error code and the message of
 // the underlying cause, not the SDK's wrapper text such as "send request
 // failed".
-func classify(err error) exception {
+func classify(err error) report.Exception {
 	aerr, ok := err.(awserr.Error)
 	if !ok {
-		return exception{code: "Error", message: err.Error()}
+		return report.Exception{Code: "Error", Message: err.Error()}
 	}
 	code := aerr.Code()
 	if invalid, ok := err.(request.ErrInvalidParams); ok {
 		// Every field that failed, not only the first.
-		return exception{code: code, message: strings.TrimPrefix(invalid.Error(), code+": ")}
+		return report.Exception{Code: code, Message: strings.TrimPrefix(invalid.Error(), code+": ")}
 	}
 	switch code {
 	case request.ErrCodeRequestError, request.ErrCodeSerialization, request.CanceledErrorCode,
 		request.ErrCodeResponseTimeout, request.ErrCodeRead, request.ErrCodeInvalidPresignExpire:
-		return exception{code: code, message: causeMessage(aerr)}
+		return report.Exception{Code: code, Message: causeMessage(aerr)}
 	}
 	if failure, ok := err.(awserr.RequestFailure); ok && failure.StatusCode() != 0 {
-		return exception{code: code, message: aerr.Message(), aws: true}
+		return report.Exception{Code: code, Message: aerr.Message(), AWS: true}
 	}
-	return exception{code: code, message: causeMessage(aerr)}
+	return report.Exception{Code: code, Message: causeMessage(aerr)}
 }
 
 // causeMessage returns the message of the error an SDK error wraps, skipping

@@ -1,20 +1,14 @@
 package csm
 
+import "github.com/opencsm/csm-go/internal/report"
+
 // ResetForTest stops the process's reporter and forgets it, so that the next
 // test can start another with other settings.
-func ResetForTest() {
-	mu.Lock()
-	rep := reporter
-	reporter = nil
-	mu.Unlock()
-	if rep != nil {
-		rep.close()
-	}
-}
+func ResetForTest() { report.ResetForTest() }
 
 // SendsTokenForTest reports whether rep puts session tokens in attempts.
-func SendsTokenForTest(rep *Reporter) bool { return rep.sendToken }
+func SendsTokenForTest(rep *Reporter) bool { return rep.r.SendsToken() }
 
 // SetSendsTokenForTest makes rep act as if its agent were, or were not, on
 // a loopback address.
-func SetSendsTokenForTest(rep *Reporter, send bool) { rep.sendToken = send }
+func SetSendsTokenForTest(rep *Reporter, send bool) { rep.r.SetSendsTokenForTest(send) }

@@ -1,13 +1,13 @@
 package csm
 
 import (
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/request"
+
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // Client side metric handler names. They are the original package's names,
@@ -92,69 +92,67 @@ func resetAttempt(r *request.Request) {
 
 // sendAPICallAttemptMetric runs after each HTTP attempt.
 func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
-	if !rep.enabled() {
+	if !rep.r.Enabled() {
 		return
 	}
-	m := rep.newMetric(kindAPICallAttempt, r, r.AttemptTime)
-	m.attemptLatency = time.Since(r.AttemptTime).Milliseconds()
+	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
+	m.AttemptLatency = time.Since(r.AttemptTime).Milliseconds()
 	if req := r.HTTPRequest; req != nil {
 		if req.URL != nil {
-			m.fqdn = req.URL.Hostname()
+			m.Fqdn = req.URL.Hostname()
 		}
-		m.userAgent = header(req.Header, "User-Agent")
-		// The access key and the session token are read from the signed
-		// request: asking the credentials provider could start a fetch.
-		m.accessKey = accessKeyID(header(req.Header, "Authorization"))
-		if rep.sendToken {
-			m.sessionToken = header(req.Header, "X-Amz-Security-Token")
+		m.UserAgent = report.Header(req.Header, "User-Agent")
+		m.AccessKey = report.AccessKeyID(report.Header(req.Header, "Authorization"))
+		if rep.r.SendsToken() {
+			m.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
 		}
 	}
 	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
-		m.httpStatusCode = resp.StatusCode
-		m.xAmzID2 = header(resp.Header, "X-Amz-Id-2")
-		m.xAmzRequestID = header(resp.Header, "X-Amz-Request-Id")
-		m.xAmznRequestID = header(resp.Header, "X-Amzn-Requestid")
+		m.HTTPStatusCode = resp.StatusCode
+		m.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
+		m.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
+		m.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
 	}
 	if r.Error != nil {
-		m.setException(classify(r.Error))
+		m.SetException(classify(r.Error))
 	}
-	rep.push(&m)
+	rep.r.Push(&m)
 }
 
 // sendAPICallMetric runs once per API call, after its last attempt.
 func (rep *Reporter) sendAPICallMetric(r *request.Request) {
-	if !rep.enabled() {
+	if !rep.r.Enabled() {
 		return
 	}
-	m := rep.newMetric(kindAPICall, r, r.Time)
-	m.latency = time.Since(r.Time).Milliseconds()
-	m.attemptCount = r.RetryCount
+	m := rep.newMetric(report.KindAPICall, r, r.Time)
+	m.Latency = time.Since(r.Time).Milliseconds()
+	m.AttemptCount = r.RetryCount
 	if sentLastAttempt(r) {
-		m.attemptCount++
+		m.AttemptCount++
 	}
 	if req := r.HTTPRequest; req != nil {
-		m.userAgent = header(req.Header, "User-Agent")
+		m.UserAgent = report.Header(req.Header, "User-Agent")
 	}
 	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
-		m.httpStatusCode = resp.StatusCode
+		m.HTTPStatusCode = resp.StatusCode
 	}
 	if r.Error != nil {
-		m.setException(classify(r.Error))
-		m.maxRetriesExceeded = retriesExhausted(r)
+		m.SetException(classify(r.Error))
+		m.MaxRetriesExceeded = retriesExhausted(r)
 	}
-	rep.push(&m)
+	rep.r.Push(&m)
 }
 
 // newMetric returns a metric of kind for r with the fields both kinds have
 // from the start: start is when the call or attempt began.
-func (rep *Reporter) newMetric(kind metricKind, r *request.Request, start time.Time) metric {
-	return metric{
-		kind:      kind,
-		clientID:  rep.clientID,
-		api:       r.Operation.Name,
-		service:   r.ClientInfo.ServiceID,
-		timestamp: unixMilli(start),
-		region:    aws.StringValue(r.Config.Region),
+func (rep *Reporter) newMetric(kind report.Kind, r *request.Request, start time.Time) report.Metric {
+	return report.Metric{
+		Kind:      kind,
+		ClientID:  rep.r.ClientID(),
+		API:       r.Operation.Name,
+		Service:   r.ClientInfo.ServiceID,
+		Timestamp: report.UnixMilli(start),
+		Region:    aws.StringValue(r.Config.Region),
 	}
 }
 
@@ -182,51 +180,4 @@ func retriesExhausted(r *request.Request) bool {
 func sentLastAttempt(r *request.Request) bool {
 	resp := r.HTTPResponse
 	return resp != nil && (resp.StatusCode != 0 || resp.Header == nil || len(resp.Header) > 0)
-}
-
-func (m *metric) setException(e exception) {
-	if e.aws {
-		m.awsException, m.awsExceptionMessage = e.code, e.message
-	} else {
-		m.sdkException, m.sdkExceptionMessage = e.code, e.message
-	}
-}
-
-// header returns the first value of the header whose canonical name is key.
-// It is http.Header.Get without the canonicalization of key, which costs
-// more than the lookup: net/http and aws-sdk-go store canonical names.
-func header(h http.Header, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
-// accessKeyID returns the access key ID from a Signature Version 4 (or 4a)
-// Authorization header: "AWS4-HMAC-SHA256 Credential=AKID/date/...".
-func accessKeyID(authorization string) string {
-	const prefix = "Credential="
-	// The credential comes right after the algorithm's name; look there
-	// before searching the whole header.
-	var cred string
-	if sp := strings.IndexByte(authorization, ' '); sp >= 0 && strings.HasPrefix(authorization[sp+1:], prefix) {
-		cred = authorization[sp+1+len(prefix):]
-	} else if i := strings.Index(authorization, prefix); i >= 0 {
-		cred = authorization[i+len(prefix):]
-	} else {
-		return ""
-	}
-	j := strings.IndexByte(cred, '/')
-	if j < 0 {
-		return ""
-	}
-	return cred[:j]
-}
-
-// unixMilli is t.UnixMilli, except that the zero time gives 0.
-func unixMilli(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }

@@ -2,140 +2,48 @@ package csm
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"sync/atomic"
+
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // Reporter gathers the metrics of API requests and sends them to the CSM
 // agent. A process has at most one, started by Start or Enable and returned
-// by Get. All of its methods are safe to call from many goroutines at once,
-// and all of them are no-ops on a nil *Reporter.
+// by Get; the aws-sdk-go-v2 integration (module
+// github.com/opencsm/csm-go/csmv2) shares it, so that v1 and v2 clients in
+// one program send one stream. All of its methods are safe to call from
+// many goroutines at once, and all of them are no-ops on a nil *Reporter.
 type Reporter struct {
-	clientID string
-	url      string
-	// sendToken is whether attempts may carry the session token: only
-	// when the agent is on a loopback address, so that a token never
-	// crosses a network in clear text.
-	sendToken bool
-
-	conn   *net.UDPConn
-	sender *sender
-	paused atomic.Bool
-	queue  *queue
-	stats  counters
-	stop   chan struct{}
-	done   chan struct{}
+	r *report.Reporter
 }
 
-// newReporter connects a UDP socket to url and starts the sender goroutine.
-func newReporter(clientID, url string) (*Reporter, error) {
-	raddr, err := resolveAgent(url)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := net.DialUDP("udp", nil, raddr)
-	if err != nil {
-		return nil, fmt.Errorf("csm: cannot open a socket to the agent at %q: %w", url, err)
-	}
-	rep := &Reporter{
-		clientID:  clientID,
-		url:       url,
-		sendToken: isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP),
-		conn:      conn,
-		sender:    newSender(conn),
-		queue:     newQueue(MetricsChannelSize),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-	}
-	go rep.run()
-	return rep, nil
+// wrapped is the Reporter of the process's reporter, made once for it.
+var wrapped struct {
+	r   *report.Reporter
+	rep *Reporter
 }
 
-// resolveAgent resolves the agent's address.
-func resolveAgent(url string) (*net.UDPAddr, error) {
-	raddr, err := net.ResolveUDPAddr("udp", url)
-	if err != nil {
-		return nil, fmt.Errorf("csm: invalid agent address %q: %w", url, err)
+// wrap returns the *Reporter of r, the same one every time for the same r.
+// mu must be held.
+func wrapLocked(r *report.Reporter) *Reporter {
+	if r == nil {
+		return nil
 	}
-	if raddr.Port == 0 {
-		return nil, fmt.Errorf("csm: invalid agent address %q: port 0", url)
+	if wrapped.r != r {
+		wrapped.r, wrapped.rep = r, &Reporter{r: r}
 	}
-	return raddr, nil
-}
-
-// isLoopback reports whether ip, the address a reporter's socket is
-// connected to, is on this host's loopback interface (127.0.0.0/8 or ::1).
-// A socket dialed to "localhost" or to an empty host is connected to one.
-func isLoopback(ip net.IP) bool {
-	return ip.IsLoopback()
-}
-
-// run is the sender goroutine. It never waits to fill a batch: it takes
-// what is queued, up to maxBatch metrics, encodes them, writes them with as
-// few system calls as it can, and sleeps when the queue is empty. It alone
-// touches the socket.
-func (rep *Reporter) run() {
-	defer close(rep.done)
-	var (
-		records   = make([][]byte, 0, maxBatch)
-		datagrams = make([][]byte, 0, maxBatch)
-		encoded   = make([]byte, 0, 64<<10)
-		m         metric
-	)
-	for rep.queue.wait(rep.stop) {
-		for {
-			select {
-			case <-rep.stop:
-				return
-			default:
-			}
-			var next int
-			records, next = rep.queue.peek(records[:0], maxBatch)
-			if len(records) == 0 {
-				break
-			}
-			datagrams, encoded = datagrams[:0], encoded[:0]
-			for _, rec := range records {
-				readRecord(rec, &m)
-				start := len(encoded)
-				encoded = encodeMetric(encoded, &m)
-				datagrams = append(datagrams, encoded[start:])
-			}
-			m = metric{} // holds no string of the ring past release
-
-			sent, failed := rep.sender.send(datagrams)
-			rep.stats.sent.Add(uint64(sent))
-			rep.stats.writeErrors.Add(uint64(failed))
-			rep.queue.release(len(records), next)
-		}
-	}
-}
-
-// push queues m without waiting for room; the queue counts the outcome.
-func (rep *Reporter) push(m *metric) {
-	rep.queue.push(m)
-}
-
-// close stops the sender goroutine and closes the socket. Metrics still
-// queued are discarded, and later ones are dropped. The process-wide reporter is never closed; tests
-// close the reporters they make.
-func (rep *Reporter) close() {
-	rep.queue.close()
-	close(rep.stop)
-	<-rep.done
-	_ = rep.conn.Close()
+	return wrapped.rep
 }
 
 // Pause stops the reporter from producing metrics: API calls made while it
 // is paused are not reported (they are counted in Stats.DroppedPaused).
 // Metrics already queued are still sent. Pause may be called any number of
-// times; Continue resumes.
+// times; Continue resumes. As the reporter is the process's, Pause also
+// pauses the reporting of aws-sdk-go-v2 clients.
 func (rep *Reporter) Pause() {
 	if rep == nil {
 		return
 	}
-	rep.paused.Store(true)
+	rep.r.Pause()
 }
 
 // Continue resumes reporting after Pause. It may be called any number of
@@ -144,7 +52,7 @@ func (rep *Reporter) Continue() {
 	if rep == nil {
 		return
 	}
-	rep.paused.Store(false)
+	rep.r.Continue()
 }
 
 // Stats returns a snapshot of the reporter's counters. A nil reporter
@@ -153,7 +61,7 @@ func (rep *Reporter) Stats() Stats {
 	if rep == nil {
 		return Stats{}
 	}
-	return rep.stats.snapshot(rep.queue)
+	return Stats(rep.r.Stats())
 }
 
 // Flush waits until every metric queued before the call has been written to
@@ -164,15 +72,5 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 	if rep == nil {
 		return nil
 	}
-	return rep.queue.flush(ctx)
-}
-
-// enabled reports whether a handler should build a metric, and counts the
-// metric as dropped when the reporter is paused.
-func (rep *Reporter) enabled() bool {
-	if rep.paused.Load() {
-		rep.stats.droppedPaused.Add(1)
-		return false
-	}
-	return true
+	return rep.r.Flush(ctx)
 }

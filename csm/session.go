@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/session"
+
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // Enable turns on CSM for sess as the settings ask, the way aws-sdk-go's
@@ -36,55 +38,17 @@ func Enable(sess *session.Session) (*Reporter, error) {
 
 // enable returns the reporter the settings ask for, or nil.
 func enable() (*Reporter, error) {
-	s, err := loadSettings()
-	if err != nil || !s.enabled {
-		return nil, err
+	s, err := report.LoadSettings()
+	if err != nil || !s.Enabled {
+		return nil, settingError(err)
 	}
-	return s.start()
-}
-
-// start returns the reporter the settings ask for, with errors that name the
-// settings at fault.
-func (s settings) start() (*Reporter, error) {
-	rep, err := start(s.clientID.value, s.address())
+	r, err := s.Start(MetricsChannelSize)
 	if err != nil {
-		return nil, s.blame(err)
+		return nil, settingError(err)
 	}
-	return rep, nil
-}
-
-// check returns the error start would return, without starting anything.
-func (s settings) check() error {
-	addr := s.address()
 	mu.Lock()
-	err := checkRunning(s.clientID.value, addr)
-	mu.Unlock()
-	if err == nil {
-		_, err = resolveAgent(addr)
-	}
-	if err != nil {
-		return s.blame(err)
-	}
-	return nil
-}
-
-// blame wraps an error of start in a *SettingError that names the settings
-// at fault.
-func (s settings) blame(err error) error {
-	var mismatch *mismatchError
-	switch {
-	case errors.As(err, &mismatch) && mismatch.what == "client ID":
-		return &SettingError{Setting: s.clientID.source, Value: s.clientID.value, Err: mismatch}
-	case errors.As(err, &mismatch):
-		return &SettingError{Setting: s.host.source + " and " + s.port.source, Value: s.address(), Err: mismatch}
-	default:
-		// The port was checked when the settings were read, so what is
-		// left to fail is the host.
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		return &SettingError{Setting: s.host.source, Value: s.host.value, Err: err}
-	}
+	defer mu.Unlock()
+	return wrapLocked(r), nil
 }
 
 // NewSession is session.NewSession followed by Enable: it returns a session
@@ -117,11 +81,11 @@ func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
 			return nil, err
 		}
 		// aws-sdk-go's built-in CSM refused the settings: say which.
-		if s, serr := loadSettings(); serr != nil {
-			return nil, serr
-		} else if s.enabled {
-			if serr := s.check(); serr != nil {
-				return nil, serr
+		if s, serr := report.LoadSettings(); serr != nil {
+			return nil, settingError(serr)
+		} else if s.Enabled {
+			if serr := s.Check(); serr != nil {
+				return nil, settingError(serr)
 			}
 		}
 		return nil, err

@@ -1,7 +1,5 @@
 package csm
 
-import "sync/atomic"
-
 // Stats is a snapshot of a reporter's counters since it was started.
 //
 // Every metric the SDK handlers produce is counted exactly once as Queued,
@@ -21,24 +19,4 @@ type Stats struct {
 	// WriteErrors is the number of datagrams whose write failed, for
 	// example because no agent was listening.
 	WriteErrors uint64
-}
-
-// counters are the live values behind Stats that the queue does not keep.
-type counters struct {
-	sent          atomic.Uint64
-	droppedPaused atomic.Uint64
-	writeErrors   atomic.Uint64
-}
-
-// snapshot reads the counters. The sender's are read first: every metric
-// they count was queued before, so a snapshot never shows more sent than
-// queued.
-func (c *counters) snapshot(q *queue) Stats {
-	st := Stats{
-		Sent:          c.sent.Load(),
-		WriteErrors:   c.writeErrors.Load(),
-		DroppedPaused: c.droppedPaused.Load(),
-	}
-	st.Queued, st.DroppedFull = q.counts()
-	return st
 }

@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"net"
@@ -37,6 +37,6 @@ func TestAccessKeyID(t *testing.T) {
 		"AWS4-HMAC-SHA256 Credential=NOSLASH": "",
 	}
 	for header, want := range cases {
-		assert.Equal(t, want, accessKeyID(header), header)
+		assert.Equal(t, want, AccessKeyID(header), header)
 	}
 }

@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"encoding/json"
@@ -52,7 +52,7 @@ type jsonMetric struct {
 	MaxRetriesExceeded       *int    `json:"MaxRetriesExceeded,omitempty"`
 }
 
-func reference(m *metric) jsonMetric {
+func reference(m *Metric) jsonMetric {
 	opt := func(s string) *string {
 		if s == "" {
 			return nil
@@ -65,96 +65,96 @@ func reference(m *metric) jsonMetric {
 		}
 		return &v
 	}
-	kind, version, clientID, api, service, ts := m.kind.String(), 1, m.clientID, m.api, m.service, m.timestamp
+	kind, version, clientID, api, service, ts := m.Kind.String(), 1, m.ClientID, m.API, m.Service, m.Timestamp
 	j := jsonMetric{
 		ClientID: &clientID, API: &api, Service: &service, Timestamp: &ts, Type: &kind, Version: &version,
-		Fqdn: opt(m.fqdn), UserAgent: opt(m.userAgent), SessionToken: opt(m.sessionToken),
-		Region: opt(m.region), AccessKey: opt(m.accessKey),
+		Fqdn: opt(m.Fqdn), UserAgent: opt(m.UserAgent), SessionToken: opt(m.SessionToken),
+		Region: opt(m.Region), AccessKey: opt(m.AccessKey),
 	}
-	if m.kind == kindAPICall {
-		count, latency, exceeded := m.attemptCount, m.latency, 0
-		if m.maxRetriesExceeded {
+	if m.Kind == KindAPICall {
+		count, latency, exceeded := m.AttemptCount, m.Latency, 0
+		if m.MaxRetriesExceeded {
 			exceeded = 1
 		}
 		j.AttemptCount, j.Latency, j.MaxRetriesExceeded = &count, &latency, &exceeded
-		j.FinalHTTPStatusCode = optInt(m.httpStatusCode)
-		j.FinalAWSException, j.FinalAWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
-		j.FinalSDKException, j.FinalSDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
+		j.FinalHTTPStatusCode = optInt(m.HTTPStatusCode)
+		j.FinalAWSException, j.FinalAWSExceptionMessage = opt(m.AWSException), opt(m.AWSExceptionMessage)
+		j.FinalSDKException, j.FinalSDKExceptionMessage = opt(m.SDKException), opt(m.SDKExceptionMessage)
 		return j
 	}
-	latency := m.attemptLatency
+	latency := m.AttemptLatency
 	j.AttemptLatency = &latency
-	j.HTTPStatusCode = optInt(m.httpStatusCode)
-	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.xAmzID2), opt(m.xAmznRequestID), opt(m.xAmzRequestID)
-	j.AWSException, j.AWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
-	j.SDKException, j.SDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
-	if m.destinationIP.IsValid() {
-		ip := m.destinationIP.String()
+	j.HTTPStatusCode = optInt(m.HTTPStatusCode)
+	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.XAmzID2), opt(m.XAmznRequestID), opt(m.XAmzRequestID)
+	j.AWSException, j.AWSExceptionMessage = opt(m.AWSException), opt(m.AWSExceptionMessage)
+	j.SDKException, j.SDKExceptionMessage = opt(m.SDKException), opt(m.SDKExceptionMessage)
+	if m.DestinationIP.IsValid() {
+		ip := m.DestinationIP.String()
 		j.DestinationIP = &ip
 	}
-	if m.timed&fieldConnectionReused != 0 {
+	if m.Timed&FieldConnectionReused != 0 {
 		reused := 0
-		if m.connectionReused {
+		if m.ConnectionReused {
 			reused = 1
 		}
 		j.ConnectionReused = &reused
 	}
-	timed := func(f timingField, v int64) *int64 {
-		if m.timed&f == 0 {
+	timed := func(f TimingField, v int64) *int64 {
+		if m.Timed&f == 0 {
 			return nil
 		}
 		return &v
 	}
-	j.AcquireConnectionLatency = timed(fieldAcquireConnectionLatency, m.acquireConnectionLatency)
-	j.ConnectLatency = timed(fieldConnectLatency, m.connectLatency)
-	j.RequestLatency = timed(fieldRequestLatency, m.requestLatency)
-	j.DNSLatency = timed(fieldDNSLatency, m.dnsLatency)
-	j.TCPLatency = timed(fieldTCPLatency, m.tcpLatency)
-	j.SSLLatency = timed(fieldSSLLatency, m.sslLatency)
+	j.AcquireConnectionLatency = timed(FieldAcquireConnectionLatency, m.AcquireConnectionLatency)
+	j.ConnectLatency = timed(FieldConnectLatency, m.ConnectLatency)
+	j.RequestLatency = timed(FieldRequestLatency, m.RequestLatency)
+	j.DNSLatency = timed(FieldDNSLatency, m.DNSLatency)
+	j.TCPLatency = timed(FieldTCPLatency, m.TCPLatency)
+	j.SSLLatency = timed(FieldSSLLatency, m.SSLLatency)
 	return j
 }
 
 // nasty holds characters that encoding/json escapes, and invalid UTF-8.
 const nasty = "q\"b\\s/<a>&\x00\x01\x1f\b\f\n\r\t\u2028\u2029\x7f é 日本 🙂 \xff\xfe\xc3"
 
-func testMetrics() map[string]metric {
-	return map[string]metric{
+func testMetrics() map[string]Metric {
+	return map[string]Metric{
 		"attempt": {
-			kind: kindAPICallAttempt, clientID: "client", api: "GetObject", service: "S3",
-			timestamp: 1764121200123, attemptLatency: 42, fqdn: "bucket.s3.us-west-2.amazonaws.com",
-			userAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", sessionToken: "token", region: "us-west-2",
-			accessKey: "AKID", httpStatusCode: 200, xAmzID2: "id2", xAmzRequestID: "rid",
+			Kind: KindAPICallAttempt, ClientID: "client", API: "GetObject", Service: "S3",
+			Timestamp: 1764121200123, AttemptLatency: 42, Fqdn: "bucket.s3.us-west-2.amazonaws.com",
+			UserAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", SessionToken: "token", Region: "us-west-2",
+			AccessKey: "AKID", HTTPStatusCode: 200, XAmzID2: "id2", XAmzRequestID: "rid",
 		},
 		"timed attempt": {
-			kind: kindAPICallAttempt, api: "GetItem", service: "DynamoDB", timestamp: 2, httpStatusCode: 200,
-			timed: fieldConnectionReused | fieldAcquireConnectionLatency | fieldConnectLatency | fieldRequestLatency |
-				fieldDNSLatency | fieldTCPLatency | fieldSSLLatency,
-			acquireConnectionLatency: 12, connectLatency: 0, requestLatency: 30, dnsLatency: 1, tcpLatency: 2, sslLatency: 9,
-			destinationIP: netip.MustParseAddr("127.0.0.1"),
+			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timestamp: 2, HTTPStatusCode: 200,
+			Timed: FieldConnectionReused | FieldAcquireConnectionLatency | FieldConnectLatency | FieldRequestLatency |
+				FieldDNSLatency | FieldTCPLatency | FieldSSLLatency,
+			AcquireConnectionLatency: 12, ConnectLatency: 0, RequestLatency: 30, DNSLatency: 1, TCPLatency: 2, SSLLatency: 9,
+			DestinationIP: netip.MustParseAddr("127.0.0.1"),
 		},
 		"reused attempt": {
-			kind: kindAPICallAttempt, api: "GetItem", service: "DynamoDB", timed: fieldConnectionReused | fieldRequestLatency,
-			connectionReused: true, destinationIP: netip.MustParseAddr("2001:db8::1"),
+			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timed: FieldConnectionReused | FieldRequestLatency,
+			ConnectionReused: true, DestinationIP: netip.MustParseAddr("2001:db8::1"),
 		},
 		"failed attempt": {
-			kind: kindAPICallAttempt, api: "PutItem", service: "DynamoDB", timestamp: 1,
-			httpStatusCode: 400, awsException: "ValidationException", awsExceptionMessage: "bad <input> & \"quotes\"",
-			xAmznRequestID: "amzn",
+			Kind: KindAPICallAttempt, API: "PutItem", Service: "DynamoDB", Timestamp: 1,
+			HTTPStatusCode: 400, AWSException: "ValidationException", AWSExceptionMessage: "bad <input> & \"quotes\"",
+			XAmznRequestID: "amzn",
 		},
 		"sdk error attempt": {
-			kind: kindAPICallAttempt, api: "Op", service: "Svc", sdkException: "RequestError",
-			sdkExceptionMessage: "dial tcp 127.0.0.1:1: connect: connection refused",
+			Kind: KindAPICallAttempt, API: "Op", Service: "Svc", SDKException: "RequestError",
+			SDKExceptionMessage: "dial tcp 127.0.0.1:1: connect: connection refused",
 		},
 		"call": {
-			kind: kindAPICall, clientID: "", api: "GetObject", service: "S3", timestamp: 1764121200000,
-			attemptCount: 3, latency: 1200, userAgent: "ua", region: "eu-west-1", httpStatusCode: 503,
-			awsException: "SlowDown", awsExceptionMessage: "Please reduce your request rate.", maxRetriesExceeded: true,
+			Kind: KindAPICall, ClientID: "", API: "GetObject", Service: "S3", Timestamp: 1764121200000,
+			AttemptCount: 3, Latency: 1200, UserAgent: "ua", Region: "eu-west-1", HTTPStatusCode: 503,
+			AWSException: "SlowDown", AWSExceptionMessage: "Please reduce your request rate.", MaxRetriesExceeded: true,
 		},
-		"call without attempt": {kind: kindAPICall, api: "Op", service: "Svc", sdkException: "InvalidParameter"},
+		"call without attempt": {Kind: KindAPICall, API: "Op", Service: "Svc", SDKException: "InvalidParameter"},
 		"nasty strings": {
-			kind: kindAPICallAttempt, clientID: nasty, api: nasty, service: nasty, fqdn: nasty,
-			userAgent: nasty, sessionToken: nasty, region: nasty, accessKey: nasty, xAmzID2: nasty,
-			awsException: nasty, awsExceptionMessage: nasty, sdkException: nasty, sdkExceptionMessage: nasty,
+			Kind: KindAPICallAttempt, ClientID: nasty, API: nasty, Service: nasty, Fqdn: nasty,
+			UserAgent: nasty, SessionToken: nasty, Region: nasty, AccessKey: nasty, XAmzID2: nasty,
+			AWSException: nasty, AWSExceptionMessage: nasty, SDKException: nasty, SDKExceptionMessage: nasty,
 		},
 	}
 }
@@ -241,29 +241,29 @@ func TestTruncateString(t *testing.T) {
 
 func TestTruncateLimits(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) } // 2 bytes each
-	m := metric{
-		kind: kindAPICallAttempt, clientID: long(300), userAgent: long(300),
-		awsException: long(300), awsExceptionMessage: long(600),
-		sdkException: long(300), sdkExceptionMessage: long(600),
+	m := Metric{
+		Kind: KindAPICallAttempt, ClientID: long(300), UserAgent: long(300),
+		AWSException: long(300), AWSExceptionMessage: long(600),
+		SDKException: long(300), SDKExceptionMessage: long(600),
 	}
 	m.truncate()
-	assert.Equal(t, long(127), m.clientID, "255 bytes hold 127 é")
-	assert.Equal(t, long(128), m.userAgent)
-	assert.Equal(t, long(64), m.awsException)
-	assert.Equal(t, long(256), m.awsExceptionMessage)
-	assert.Equal(t, long(64), m.sdkException)
-	assert.Equal(t, long(256), m.sdkExceptionMessage)
+	assert.Equal(t, long(127), m.ClientID, "255 bytes hold 127 é")
+	assert.Equal(t, long(128), m.UserAgent)
+	assert.Equal(t, long(64), m.AWSException)
+	assert.Equal(t, long(256), m.AWSExceptionMessage)
+	assert.Equal(t, long(64), m.SDKException)
+	assert.Equal(t, long(256), m.SDKExceptionMessage)
 }
 
 func TestEncodeSizeBound(t *testing.T) {
 	worst := strings.Repeat("\x00", 20000) // every byte escapes to six
-	fill := func(token string) metric {
-		return metric{
-			kind: kindAPICallAttempt, clientID: worst, api: worst, service: worst, fqdn: worst,
-			userAgent: worst, sessionToken: token, region: worst, accessKey: worst,
-			xAmzID2: worst, xAmzRequestID: worst, xAmznRequestID: worst,
-			awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst,
-			timestamp: 1 << 62, attemptLatency: 1 << 62, httpStatusCode: 599,
+	fill := func(token string) Metric {
+		return Metric{
+			Kind: KindAPICallAttempt, ClientID: worst, API: worst, Service: worst, Fqdn: worst,
+			UserAgent: worst, SessionToken: token, Region: worst, AccessKey: worst,
+			XAmzID2: worst, XAmzRequestID: worst, XAmznRequestID: worst,
+			AWSException: worst, AWSExceptionMessage: worst, SDKException: worst, SDKExceptionMessage: worst,
+			Timestamp: 1 << 62, AttemptLatency: 1 << 62, HTTPStatusCode: 599,
 		}
 	}
 
@@ -280,8 +280,8 @@ func TestEncodeSizeBound(t *testing.T) {
 	assert.True(t, json.Valid(b))
 	assert.NotContains(t, string(b), "SessionToken", "a token that does not fit is left out, not cut")
 
-	call := metric{kind: kindAPICall, clientID: worst, api: worst, service: worst, userAgent: worst, region: worst,
-		awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst}
+	call := Metric{Kind: KindAPICall, ClientID: worst, API: worst, Service: worst, UserAgent: worst, Region: worst,
+		AWSException: worst, AWSExceptionMessage: worst, SDKException: worst, SDKExceptionMessage: worst}
 	b = encodeMetric(nil, &call)
 	assert.LessOrEqual(t, len(b), maxDatagramSize)
 	assert.True(t, json.Valid(b))
@@ -292,24 +292,24 @@ func FuzzEncodeMetric(f *testing.F) {
 	f.Add(nasty, nasty, nasty, nasty, int64(-1), false)
 	f.Add(strings.Repeat("\x00", 3000), strings.Repeat("\u2028", 3000), strings.Repeat("<", 3000), strings.Repeat("x", 9000), int64(1<<62), true)
 	f.Fuzz(func(t *testing.T, clientID, userAgent, message, token string, n int64, call bool) {
-		m := metric{
-			kind: kindAPICallAttempt, clientID: clientID, api: message, service: userAgent, timestamp: n,
-			attemptLatency: n, fqdn: message, userAgent: userAgent, sessionToken: token, region: clientID,
-			accessKey: clientID, xAmzID2: message, xAmzRequestID: token, xAmznRequestID: userAgent,
-			awsException: clientID, awsExceptionMessage: message, sdkException: userAgent, sdkExceptionMessage: message,
-			httpStatusCode: int(n % 1000),
+		m := Metric{
+			Kind: KindAPICallAttempt, ClientID: clientID, API: message, Service: userAgent, Timestamp: n,
+			AttemptLatency: n, Fqdn: message, UserAgent: userAgent, SessionToken: token, Region: clientID,
+			AccessKey: clientID, XAmzID2: message, XAmzRequestID: token, XAmznRequestID: userAgent,
+			AWSException: clientID, AWSExceptionMessage: message, SDKException: userAgent, SDKExceptionMessage: message,
+			HTTPStatusCode: int(n % 1000),
 		}
 		if call {
-			m.kind, m.latency, m.attemptCount, m.maxRetriesExceeded = kindAPICall, n, int(n%10), n%2 == 0
+			m.Kind, m.Latency, m.AttemptCount, m.MaxRetriesExceeded = KindAPICall, n, int(n%10), n%2 == 0
 		} else {
-			m.timed, m.connectionReused = timingField(n), n%3 == 0
-			m.acquireConnectionLatency, m.connectLatency, m.requestLatency = n, -n, n/2
-			m.dnsLatency, m.tcpLatency, m.sslLatency = n%7, n%11, n%13
+			m.Timed, m.ConnectionReused = TimingField(n), n%3 == 0
+			m.AcquireConnectionLatency, m.ConnectLatency, m.RequestLatency = n, -n, n/2
+			m.DNSLatency, m.TCPLatency, m.SSLLatency = n%7, n%11, n%13
 			var ip [16]byte
 			for i := range ip {
 				ip[i] = byte(n >> (i % 8 * 8))
 			}
-			m.destinationIP = netip.AddrFrom16(ip).Unmap()
+			m.DestinationIP = netip.AddrFrom16(ip).Unmap()
 		}
 		// Whether the strings cut to their limits fit: then nothing else
 		// may be cut.
@@ -334,10 +334,10 @@ func FuzzEncodeMetric(f *testing.F) {
 		}
 		// A string within its limit is cut only by the fallback for
 		// datagrams that escaping made too large.
-		if fits && len(clientID) <= maxClientIDLen && m.clientID != clientID {
-			t.Fatalf("client ID %q cut to %q", clientID, m.clientID)
+		if fits && len(clientID) <= maxClientIDLen && m.ClientID != clientID {
+			t.Fatalf("client ID %q cut to %q", clientID, m.ClientID)
 		}
-		if fits && m.sessionToken != token {
+		if fits && m.SessionToken != token {
 			t.Fatalf("session token left out of a datagram that fits")
 		}
 	})

@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"context"
@@ -6,23 +6,9 @@ import (
 	"sync"
 )
 
-// MetricsChannelSize is the capacity, in metrics, of a reporter's queue. It
-// is read when the reporter is created by Start or Enable; changing it later
-// has no effect on a running reporter. A full queue never makes an API call
-// wait for room: the metric is dropped and counted in Stats.DroppedFull.
-//
-// Metrics are queued as compact records (their numbers and their strings,
-// cut to their limits) in one ring of MetricsChannelSize KiB (at least
-// 16 KiB, at most 64 MiB) allocated when the reporter starts: the queue
-// holds at most MetricsChannelSize metrics and never more than its ring's
-// bytes, and so holds fewer metrics when they are unusually large. A typical
-// record is 300 to 600 bytes; the largest is 8 KiB. The API call's
-// goroutine holds the queue's lock only to copy its record in.
-//
-// The default was 100 in the original package, which dropped most metrics
-// above about 20,000 API calls a second; see BENCHMARKS.md for the
-// measurements behind the current default.
-var MetricsChannelSize = 4096
+// DefaultQueueCapacity is the default capacity of a reporter's queue, in
+// metrics. BENCHMARKS.md has the measurements behind it.
+const DefaultQueueCapacity = 4096
 
 const (
 	// queueBytesPerMetric is the ring's size per metric of capacity.
@@ -35,7 +21,7 @@ const (
 	// minQueueBytes lets an empty ring take two records of the largest
 	// size.
 	minQueueBytes = 2 * (recordHeader + maxRecordSize)
-	// maxQueueBytes bounds the ring whatever MetricsChannelSize says.
+	// maxQueueBytes bounds the ring whatever the capacity asked.
 	maxQueueBytes = 64 << 20
 )
 
@@ -88,7 +74,7 @@ func newQueue(capacity int) *queue {
 
 // push writes m's record into the ring, without blocking, and reports
 // whether there was room. It cuts m's strings to their limits.
-func (q *queue) push(m *metric) bool {
+func (q *queue) push(m *Metric) bool {
 	size := m.recordSize()
 	need := recordHeader + size
 	q.mu.Lock()

@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"errors"
@@ -27,23 +27,24 @@ const (
 // csmProfile is the profile aws-sdk-go v1 reads the CSM keys from.
 const csmProfile = "aws_csm"
 
-// setting is one value and where it came from, for error messages.
-type setting struct {
-	value  string
-	source string
+// Setting is one value and where it came from, for error messages.
+type Setting struct {
+	Value  string
+	Source string // an environment variable, or a key, profile and file
 }
 
-// settings is the CSM configuration of the process.
-type settings struct {
-	enabled  bool
-	host     setting
-	port     setting
-	clientID setting
+// Settings is the CSM configuration of the process. Only Enabled is set
+// when CSM is not enabled.
+type Settings struct {
+	Enabled  bool
+	Host     Setting
+	Port     Setting
+	ClientID Setting
 }
 
-// address returns the agent address the settings name.
-func (s settings) address() string {
-	return AddressWithDefaults(s.host.value, s.port.value)
+// Address returns the agent address the settings name.
+func (s Settings) Address() string {
+	return AddressWithDefaults(s.Host.Value, s.Port.Value)
 }
 
 // configFile is a shared config or credentials file: its path and its
@@ -53,10 +54,10 @@ type configFile struct {
 	data []byte
 }
 
-// loadSettings reads the CSM settings from the environment, the shared config
+// LoadSettings reads the CSM settings from the environment, the shared config
 // file (AWS_CONFIG_FILE, else ~/.aws/config) and the shared credentials file
 // (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
-func loadSettings() (settings, error) {
+func LoadSettings() (Settings, error) {
 	config := readConfigFile("AWS_CONFIG_FILE", "config")
 	credentials := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
 	return parseSettings(os.Getenv, config, credentials)
@@ -90,7 +91,7 @@ func readConfigFile(env, name string) configFile {
 // else default); the [aws_csm] profile of the credentials file, which
 // aws-sdk-go also reads. An empty value counts as unset. The other settings
 // are checked only when CSM is enabled.
-func parseSettings(getenv func(string) string, config, credentials configFile) (settings, error) {
+func parseSettings(getenv func(string) string, config, credentials configFile) (Settings, error) {
 	profile := getenv("AWS_PROFILE")
 	if profile == "" {
 		profile = getenv("AWS_DEFAULT_PROFILE")
@@ -115,49 +116,49 @@ func parseSettings(getenv func(string) string, config, credentials configFile) (
 		credentials.path: configSections(credentials.data),
 	}
 
-	lookup := func(env, key string) setting {
+	lookup := func(env, key string) Setting {
 		if v := getenv(env); v != "" {
-			return setting{value: v, source: env}
+			return Setting{Value: v, Source: env}
 		}
 		for _, p := range places {
 			if v := sections[p.file.path][p.section][key]; v != "" {
-				return setting{value: v, source: key + " in [" + p.section + "] of " + p.file.path}
+				return Setting{Value: v, Source: key + " in [" + p.section + "] of " + p.file.path}
 			}
 		}
-		return setting{source: env}
+		return Setting{Source: env}
 	}
 
-	var s settings
+	var s Settings
 	enabled := lookup(envEnabled, keyEnabled)
-	if enabled.value != "" {
-		v, err := parseBool(enabled.value)
+	if enabled.Value != "" {
+		v, err := parseBool(enabled.Value)
 		if err != nil {
-			return settings{}, &SettingError{Setting: enabled.source, Value: enabled.value, Err: err}
+			return Settings{}, &SettingError{Setting: enabled.Source, Value: enabled.Value, Err: err}
 		}
-		s.enabled = v
+		s.Enabled = v
 	}
-	if !s.enabled {
-		return settings{}, nil
+	if !s.Enabled {
+		return Settings{}, nil
 	}
 
-	s.host = lookup(envHost, keyHost)
-	s.host.value = strings.TrimSpace(s.host.value)
+	s.Host = lookup(envHost, keyHost)
+	s.Host.Value = strings.TrimSpace(s.Host.Value)
 	// Accept an IPv6 address in brackets, as it is written in a URL.
-	if h := s.host.value; len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
-		s.host.value = h[1 : len(h)-1]
+	if h := s.Host.Value; len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		s.Host.Value = h[1 : len(h)-1]
 	}
 
-	s.port = lookup(envPort, keyPort)
-	if s.port.value != "" {
-		p, err := strconv.Atoi(strings.TrimSpace(s.port.value))
+	s.Port = lookup(envPort, keyPort)
+	if s.Port.Value != "" {
+		p, err := strconv.Atoi(strings.TrimSpace(s.Port.Value))
 		if err != nil || p < 1 || p > 65535 {
-			return settings{}, &SettingError{Setting: s.port.source, Value: s.port.value,
+			return Settings{}, &SettingError{Setting: s.Port.Source, Value: s.Port.Value,
 				Err: errors.New("not a port number from 1 to 65535")}
 		}
-		s.port.value = strconv.Itoa(p)
+		s.Port.Value = strconv.Itoa(p)
 	}
 
-	s.clientID = lookup(envClientID, keyClientID)
+	s.ClientID = lookup(envClientID, keyClientID)
 	return s, nil
 }
 
@@ -176,4 +177,47 @@ func parseBool(v string) (bool, error) {
 		return false, errors.New(`not a boolean: use "true" or "false"`)
 	}
 	return b, nil
+}
+
+// Start returns the reporter the settings ask for, starting it with a queue
+// of capacity metrics if none runs. Its errors are *SettingError values
+// that name the settings at fault.
+func (s Settings) Start(capacity int) (*Reporter, error) {
+	rep, err := Start(s.ClientID.Value, s.Address(), capacity)
+	if err != nil {
+		return nil, s.blame(err)
+	}
+	return rep, nil
+}
+
+// Check returns the error Start would return, without starting anything.
+func (s Settings) Check() error {
+	addr := s.Address()
+	err := CheckRunning(s.ClientID.Value, addr)
+	if err == nil {
+		_, err = resolveAgent(addr)
+	}
+	if err != nil {
+		return s.blame(err)
+	}
+	return nil
+}
+
+// blame wraps an error of Start in a *SettingError that names the settings
+// at fault.
+func (s Settings) blame(err error) error {
+	var mismatch *MismatchError
+	switch {
+	case errors.As(err, &mismatch) && mismatch.What == "client ID":
+		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: mismatch}
+	case errors.As(err, &mismatch):
+		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.Address(), Err: mismatch}
+	default:
+		// The port was checked when the settings were read, so what is
+		// left to fail is the host.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
+	}
 }

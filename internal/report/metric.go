@@ -1,21 +1,21 @@
-package csm
+package report
 
 import (
 	"net/netip"
 	"unicode/utf8"
 )
 
-// metricKind tells the two kinds of datagram apart.
-type metricKind uint8
+// Kind tells the two kinds of datagram apart.
+type Kind uint8
 
 const (
-	kindAPICall metricKind = iota + 1
-	kindAPICallAttempt
+	KindAPICall Kind = iota + 1
+	KindAPICallAttempt
 )
 
 // String returns the datagram's "Type" value.
-func (k metricKind) String() string {
-	if k == kindAPICall {
+func (k Kind) String() string {
+	if k == KindAPICall {
 		return "ApiCall"
 	}
 	return "ApiCallAttempt"
@@ -41,67 +41,67 @@ const (
 // commonly read into 8 KiB buffers.
 const maxDatagramSize = 8192
 
-// metric is one CSM datagram before encoding. It is a plain value with no
+// Metric is one CSM datagram before encoding. It is a plain value with no
 // pointers to the request, so it can be queued and encoded after the API
 // call has moved on. Empty strings and zero status codes are left out of the
 // datagram; ClientId, Timestamp and the latency and count fields are always
 // written.
-type metric struct {
-	kind      metricKind
-	clientID  string
-	api       string
-	service   string
-	timestamp int64 // milliseconds since the Unix epoch
+type Metric struct {
+	Kind      Kind
+	ClientID  string
+	API       string
+	Service   string
+	Timestamp int64 // milliseconds since the Unix epoch
 
 	// ApiCall only.
-	attemptCount       int
-	latency            int64 // milliseconds
-	maxRetriesExceeded bool
+	AttemptCount       int
+	Latency            int64 // milliseconds
+	MaxRetriesExceeded bool
 
 	// ApiCallAttempt only.
-	fqdn           string
-	attemptLatency int64 // milliseconds
-	sessionToken   string
-	accessKey      string
-	xAmzID2        string
-	xAmzRequestID  string
-	xAmznRequestID string
+	Fqdn           string
+	AttemptLatency int64 // milliseconds
+	SessionToken   string
+	AccessKey      string
+	XAmzID2        string
+	XAmzRequestID  string
+	XAmznRequestID string
 
 	// Both kinds. On an ApiCall they are written as the Final* fields and
 	// describe the last attempt.
-	userAgent           string
-	region              string
-	httpStatusCode      int
-	awsException        string
-	awsExceptionMessage string
-	sdkException        string
-	sdkExceptionMessage string
+	UserAgent           string
+	Region              string
+	HTTPStatusCode      int
+	AWSException        string
+	AWSExceptionMessage string
+	SDKException        string
+	SDKExceptionMessage string
 
 	// The HTTP timing of an attempt. Each of these fields is written only
-	// when its bit is set in timed (0 ms is a measurement). The encoder
+	// when its bit is set in Timed (0 ms is a measurement). The encoder
 	// and the queue carry them; nothing gathers them yet.
-	timed                    timingField
-	connectionReused         bool
-	acquireConnectionLatency int64 // milliseconds, as all the latencies
-	connectLatency           int64
-	requestLatency           int64
-	dnsLatency               int64
-	tcpLatency               int64
-	sslLatency               int64
-	destinationIP            netip.Addr // written when valid
+	Timed                    TimingField
+	ConnectionReused         bool
+	AcquireConnectionLatency int64 // milliseconds, as all the latencies
+	ConnectLatency           int64
+	RequestLatency           int64
+	DNSLatency               int64
+	TCPLatency               int64
+	SSLLatency               int64
+	DestinationIP            netip.Addr // written when valid
 }
 
-// timingField is a set of the HTTP timing fields a metric has.
-type timingField uint8
+// TimingField is a set of the HTTP timing fields a metric has.
+type TimingField uint8
 
 const (
-	fieldConnectionReused timingField = 1 << iota
-	fieldAcquireConnectionLatency
-	fieldConnectLatency
-	fieldRequestLatency
-	fieldDNSLatency
-	fieldTCPLatency
-	fieldSSLLatency
+	FieldConnectionReused TimingField = 1 << iota
+	FieldAcquireConnectionLatency
+	FieldConnectLatency
+	FieldRequestLatency
+	FieldDNSLatency
+	FieldTCPLatency
+	FieldSSLLatency
 )
 
 // truncate cuts every string field to its limit in bytes, never in the
@@ -109,21 +109,21 @@ const (
 //
 // It runs on the API call's goroutine for every metric, so each field is
 // checked inline rather than through limitedStrings.
-func (m *metric) truncate() {
-	cut(&m.clientID, maxClientIDLen)
-	cut(&m.api, maxNameLen)
-	cut(&m.service, maxNameLen)
-	cut(&m.fqdn, maxFqdnLen)
-	cut(&m.accessKey, maxAccessKeyLen)
-	cut(&m.xAmzID2, maxRequestIDLen)
-	cut(&m.xAmzRequestID, maxRequestIDLen)
-	cut(&m.xAmznRequestID, maxRequestIDLen)
-	cut(&m.userAgent, maxUserAgentLen)
-	cut(&m.region, maxRegionLen)
-	cut(&m.awsException, maxExceptionLen)
-	cut(&m.awsExceptionMessage, maxExceptionMessageLen)
-	cut(&m.sdkException, maxExceptionLen)
-	cut(&m.sdkExceptionMessage, maxExceptionMessageLen)
+func (m *Metric) truncate() {
+	cut(&m.ClientID, maxClientIDLen)
+	cut(&m.API, maxNameLen)
+	cut(&m.Service, maxNameLen)
+	cut(&m.Fqdn, maxFqdnLen)
+	cut(&m.AccessKey, maxAccessKeyLen)
+	cut(&m.XAmzID2, maxRequestIDLen)
+	cut(&m.XAmzRequestID, maxRequestIDLen)
+	cut(&m.XAmznRequestID, maxRequestIDLen)
+	cut(&m.UserAgent, maxUserAgentLen)
+	cut(&m.Region, maxRegionLen)
+	cut(&m.AWSException, maxExceptionLen)
+	cut(&m.AWSExceptionMessage, maxExceptionMessageLen)
+	cut(&m.SDKException, maxExceptionLen)
+	cut(&m.SDKExceptionMessage, maxExceptionMessageLen)
 }
 
 // cut cuts *s to n bytes with truncateString if it is longer.
@@ -137,7 +137,7 @@ func cut(s *string, n int) {
 // in the field's limit. It is the fallback for metrics whose strings are
 // mostly characters that escape to several bytes; with it, every field but
 // the session token has a bounded encoded size.
-func (m *metric) truncateEscaped() {
+func (m *Metric) truncateEscaped() {
 	for _, f := range m.limitedStrings() {
 		*f.s = truncateEscaped(*f.s, f.limit)
 	}
@@ -151,22 +151,22 @@ type limitedString struct {
 
 // limitedStrings lists every string field but the session token, with its
 // limit: those truncate cuts.
-func (m *metric) limitedStrings() [14]limitedString {
+func (m *Metric) limitedStrings() [14]limitedString {
 	return [14]limitedString{
-		{&m.clientID, maxClientIDLen},
-		{&m.api, maxNameLen},
-		{&m.service, maxNameLen},
-		{&m.fqdn, maxFqdnLen},
-		{&m.accessKey, maxAccessKeyLen},
-		{&m.xAmzID2, maxRequestIDLen},
-		{&m.xAmzRequestID, maxRequestIDLen},
-		{&m.xAmznRequestID, maxRequestIDLen},
-		{&m.userAgent, maxUserAgentLen},
-		{&m.region, maxRegionLen},
-		{&m.awsException, maxExceptionLen},
-		{&m.awsExceptionMessage, maxExceptionMessageLen},
-		{&m.sdkException, maxExceptionLen},
-		{&m.sdkExceptionMessage, maxExceptionMessageLen},
+		{&m.ClientID, maxClientIDLen},
+		{&m.API, maxNameLen},
+		{&m.Service, maxNameLen},
+		{&m.Fqdn, maxFqdnLen},
+		{&m.AccessKey, maxAccessKeyLen},
+		{&m.XAmzID2, maxRequestIDLen},
+		{&m.XAmzRequestID, maxRequestIDLen},
+		{&m.XAmznRequestID, maxRequestIDLen},
+		{&m.UserAgent, maxUserAgentLen},
+		{&m.Region, maxRegionLen},
+		{&m.AWSException, maxExceptionLen},
+		{&m.AWSExceptionMessage, maxExceptionMessageLen},
+		{&m.SDKException, maxExceptionLen},
+		{&m.SDKExceptionMessage, maxExceptionMessageLen},
 	}
 }
 

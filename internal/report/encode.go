@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"strconv"
@@ -11,53 +11,53 @@ const hexDigits = "0123456789abcdef"
 // order and escaping that encoding/json gives the original package's metric
 // struct. It uses no reflection and, given a large enough dst, no
 // allocation.
-func appendMetric(dst []byte, m *metric) []byte {
+func appendMetric(dst []byte, m *Metric) []byte {
 	dst = append(dst, `{"ClientId":`...)
-	dst = appendString(dst, m.clientID)
+	dst = appendString(dst, m.ClientID)
 	dst = append(dst, `,"Api":`...)
-	dst = appendString(dst, m.api)
+	dst = appendString(dst, m.API)
 	dst = append(dst, `,"Service":`...)
-	dst = appendString(dst, m.service)
+	dst = appendString(dst, m.Service)
 	dst = append(dst, `,"Timestamp":`...)
-	dst = strconv.AppendInt(dst, m.timestamp, 10)
+	dst = strconv.AppendInt(dst, m.Timestamp, 10)
 	dst = append(dst, `,"Type":"`...)
-	dst = append(dst, m.kind.String()...)
+	dst = append(dst, m.Kind.String()...)
 	dst = append(dst, `","Version":1`...)
 
-	if m.kind == kindAPICall {
+	if m.Kind == KindAPICall {
 		dst = append(dst, `,"AttemptCount":`...)
-		dst = strconv.AppendInt(dst, int64(m.attemptCount), 10)
+		dst = strconv.AppendInt(dst, int64(m.AttemptCount), 10)
 		dst = append(dst, `,"Latency":`...)
-		dst = strconv.AppendInt(dst, m.latency, 10)
+		dst = strconv.AppendInt(dst, m.Latency, 10)
 	}
-	dst = appendOptString(dst, `,"Fqdn":`, m.fqdn)
-	dst = appendOptString(dst, `,"UserAgent":`, m.userAgent)
-	if m.kind == kindAPICallAttempt {
+	dst = appendOptString(dst, `,"Fqdn":`, m.Fqdn)
+	dst = appendOptString(dst, `,"UserAgent":`, m.UserAgent)
+	if m.Kind == KindAPICallAttempt {
 		dst = append(dst, `,"AttemptLatency":`...)
-		dst = strconv.AppendInt(dst, m.attemptLatency, 10)
+		dst = strconv.AppendInt(dst, m.AttemptLatency, 10)
 	}
-	dst = appendOptString(dst, `,"SessionToken":`, m.sessionToken)
-	dst = appendOptString(dst, `,"Region":`, m.region)
-	dst = appendOptString(dst, `,"AccessKey":`, m.accessKey)
+	dst = appendOptString(dst, `,"SessionToken":`, m.SessionToken)
+	dst = appendOptString(dst, `,"Region":`, m.Region)
+	dst = appendOptString(dst, `,"AccessKey":`, m.AccessKey)
 
-	if m.kind == kindAPICallAttempt {
-		dst = appendOptInt(dst, `,"HttpStatusCode":`, m.httpStatusCode)
-		dst = appendOptString(dst, `,"XAmzId2":`, m.xAmzID2)
-		dst = appendOptString(dst, `,"XAmznRequestId":`, m.xAmznRequestID)
-		dst = appendOptString(dst, `,"XAmzRequestId":`, m.xAmzRequestID)
-		dst = appendOptString(dst, `,"AwsException":`, m.awsException)
-		dst = appendOptString(dst, `,"AwsExceptionMessage":`, m.awsExceptionMessage)
-		dst = appendOptString(dst, `,"SdkException":`, m.sdkException)
-		dst = appendOptString(dst, `,"SdkExceptionMessage":`, m.sdkExceptionMessage)
+	if m.Kind == KindAPICallAttempt {
+		dst = appendOptInt(dst, `,"HttpStatusCode":`, m.HTTPStatusCode)
+		dst = appendOptString(dst, `,"XAmzId2":`, m.XAmzID2)
+		dst = appendOptString(dst, `,"XAmznRequestId":`, m.XAmznRequestID)
+		dst = appendOptString(dst, `,"XAmzRequestId":`, m.XAmzRequestID)
+		dst = appendOptString(dst, `,"AwsException":`, m.AWSException)
+		dst = appendOptString(dst, `,"AwsExceptionMessage":`, m.AWSExceptionMessage)
+		dst = appendOptString(dst, `,"SdkException":`, m.SDKException)
+		dst = appendOptString(dst, `,"SdkExceptionMessage":`, m.SDKExceptionMessage)
 		dst = appendTiming(dst, m)
 	} else {
-		dst = appendOptInt(dst, `,"FinalHttpStatusCode":`, m.httpStatusCode)
-		dst = appendOptString(dst, `,"FinalAwsException":`, m.awsException)
-		dst = appendOptString(dst, `,"FinalAwsExceptionMessage":`, m.awsExceptionMessage)
-		dst = appendOptString(dst, `,"FinalSdkException":`, m.sdkException)
-		dst = appendOptString(dst, `,"FinalSdkExceptionMessage":`, m.sdkExceptionMessage)
+		dst = appendOptInt(dst, `,"FinalHttpStatusCode":`, m.HTTPStatusCode)
+		dst = appendOptString(dst, `,"FinalAwsException":`, m.AWSException)
+		dst = appendOptString(dst, `,"FinalAwsExceptionMessage":`, m.AWSExceptionMessage)
+		dst = appendOptString(dst, `,"FinalSdkException":`, m.SDKException)
+		dst = appendOptString(dst, `,"FinalSdkExceptionMessage":`, m.SDKExceptionMessage)
 		dst = append(dst, `,"MaxRetriesExceeded":`...)
-		if m.maxRetriesExceeded {
+		if m.MaxRetriesExceeded {
 			dst = append(dst, '1')
 		} else {
 			dst = append(dst, '0')
@@ -67,31 +67,31 @@ func appendMetric(dst []byte, m *metric) []byte {
 }
 
 // appendTiming appends the HTTP timing fields that m has.
-func appendTiming(dst []byte, m *metric) []byte {
-	if m.destinationIP.IsValid() {
+func appendTiming(dst []byte, m *Metric) []byte {
+	if m.DestinationIP.IsValid() {
 		// An IP address needs no escaping.
 		dst = append(dst, `,"DestinationIp":"`...)
-		dst = m.destinationIP.AppendTo(dst)
+		dst = m.DestinationIP.AppendTo(dst)
 		dst = append(dst, '"')
 	}
-	if m.timed&fieldConnectionReused != 0 {
+	if m.Timed&FieldConnectionReused != 0 {
 		dst = append(dst, `,"ConnectionReused":`...)
-		if m.connectionReused {
+		if m.ConnectionReused {
 			dst = append(dst, '1')
 		} else {
 			dst = append(dst, '0')
 		}
 	}
-	dst = appendTimed(dst, m, fieldAcquireConnectionLatency, `,"AcquireConnectionLatency":`, m.acquireConnectionLatency)
-	dst = appendTimed(dst, m, fieldConnectLatency, `,"ConnectLatency":`, m.connectLatency)
-	dst = appendTimed(dst, m, fieldRequestLatency, `,"RequestLatency":`, m.requestLatency)
-	dst = appendTimed(dst, m, fieldDNSLatency, `,"DnsLatency":`, m.dnsLatency)
-	dst = appendTimed(dst, m, fieldTCPLatency, `,"TcpLatency":`, m.tcpLatency)
-	return appendTimed(dst, m, fieldSSLLatency, `,"SslLatency":`, m.sslLatency)
+	dst = appendTimed(dst, m, FieldAcquireConnectionLatency, `,"AcquireConnectionLatency":`, m.AcquireConnectionLatency)
+	dst = appendTimed(dst, m, FieldConnectLatency, `,"ConnectLatency":`, m.ConnectLatency)
+	dst = appendTimed(dst, m, FieldRequestLatency, `,"RequestLatency":`, m.RequestLatency)
+	dst = appendTimed(dst, m, FieldDNSLatency, `,"DnsLatency":`, m.DNSLatency)
+	dst = appendTimed(dst, m, FieldTCPLatency, `,"TcpLatency":`, m.TCPLatency)
+	return appendTimed(dst, m, FieldSSLLatency, `,"SslLatency":`, m.SSLLatency)
 }
 
-func appendTimed(dst []byte, m *metric, f timingField, key string, v int64) []byte {
-	if m.timed&f == 0 {
+func appendTimed(dst []byte, m *Metric, f TimingField, key string, v int64) []byte {
+	if m.Timed&f == 0 {
 		return dst
 	}
 	dst = append(dst, key...)
@@ -103,7 +103,7 @@ func appendTimed(dst []byte, m *metric, f timingField, key string, v int64) []by
 // escaped result is still too large, they are cut again to their limits in
 // escaped bytes; if even that is too large, the session token (the one field
 // that is never cut, since a partial token is useless) is left out.
-func encodeMetric(dst []byte, m *metric) []byte {
+func encodeMetric(dst []byte, m *Metric) []byte {
 	m.truncate()
 	start := len(dst)
 	dst = appendMetric(dst, m)
@@ -115,7 +115,7 @@ func encodeMetric(dst []byte, m *metric) []byte {
 	if len(dst)-start <= maxDatagramSize {
 		return dst
 	}
-	m.sessionToken = ""
+	m.SessionToken = ""
 	return appendMetric(dst[:start], m)
 }
 

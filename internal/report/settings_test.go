@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"errors"
@@ -16,14 +16,14 @@ func TestParseSettings(t *testing.T) {
 		env     map[string]string
 		file    string
 		creds   string // the shared credentials file
-		want    settings
+		want    Settings
 		wantErr string // substring of the error; empty for none
 	}{{
 		name: "nothing set",
 	}, {
 		name: "environment",
 		env:  map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_HOST": "::1", "AWS_CSM_PORT": "31001", "AWS_CSM_CLIENT_ID": "env"},
-		want: settings{enabled: true, host: setting{"::1", "AWS_CSM_HOST"}, port: setting{"31001", "AWS_CSM_PORT"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+		want: Settings{Enabled: true, Host: Setting{"::1", "AWS_CSM_HOST"}, Port: Setting{"31001", "AWS_CSM_PORT"}, ClientID: Setting{"env", "AWS_CSM_CLIENT_ID"}},
 	}, {
 		name: "port alone does not enable",
 		env:  map[string]string{"AWS_CSM_PORT": "31001"},
@@ -34,46 +34,46 @@ func TestParseSettings(t *testing.T) {
 	}, {
 		name:  "credentials file",
 		creds: "[default]\naws_access_key_id = x\n[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
-		want:  settings{enabled: true, port: setting{"31003", "csm_port in [aws_csm] of /creds"}},
+		want:  Settings{Enabled: true, Port: Setting{"31003", "csm_port in [aws_csm] of /creds"}},
 	}, {
 		name:  "config file wins over credentials file",
 		file:  "[default]\ncsm_port = 31004\n",
 		creds: "[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
-		want:  settings{enabled: true, port: setting{"31004", "csm_port in [default] of /cfg"}},
+		want:  Settings{Enabled: true, Port: Setting{"31004", "csm_port in [default] of /cfg"}},
 	}, {
 		name: "inline comments",
 		file: "[aws_csm]\ncsm_enabled = true ; on\ncsm_port = 31005 # agent\ncsm_client_id = a#b\n",
-		want: settings{enabled: true, port: setting{"31005", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"a#b", "csm_client_id in [aws_csm] of /cfg"}},
+		want: Settings{Enabled: true, Port: Setting{"31005", "csm_port in [aws_csm] of /cfg"}, ClientID: Setting{"a#b", "csm_client_id in [aws_csm] of /cfg"}},
 	}, {
 		name: "booleans in any case",
 		env:  map[string]string{"AWS_CSM_ENABLED": "TRUE"},
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name: "aws_csm profile",
 		file: "[aws_csm]\ncsm_enabled = true\ncsm_port=31002\ncsm_client_id = file\n",
-		want: settings{enabled: true, port: setting{"31002", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"file", "csm_client_id in [aws_csm] of /cfg"}},
+		want: Settings{Enabled: true, Port: Setting{"31002", "csm_port in [aws_csm] of /cfg"}, ClientID: Setting{"file", "csm_client_id in [aws_csm] of /cfg"}},
 	}, {
 		name: "profile aws_csm spelling",
 		file: "[profile   aws_csm]\ncsm_enabled = true\n",
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name: "default profile",
 		file: "[default]\nregion = us-west-2\ncsm_enabled = true\n",
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name: "active profile",
 		env:  map[string]string{"AWS_PROFILE": "dev"},
 		file: "[default]\ncsm_enabled = false\n[profile dev]\ncsm_enabled = true\n",
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name: "aws_csm wins over the active profile, key by key",
 		file: "[default]\ncsm_enabled = true\ncsm_port = 1\ncsm_client_id = default\n[aws_csm]\ncsm_port = 2\n",
-		want: settings{enabled: true, port: setting{"2", "csm_port in [aws_csm] of /cfg"}, clientID: setting{"default", "csm_client_id in [default] of /cfg"}},
+		want: Settings{Enabled: true, Port: Setting{"2", "csm_port in [aws_csm] of /cfg"}, ClientID: Setting{"default", "csm_client_id in [default] of /cfg"}},
 	}, {
 		name: "environment wins over the file, key by key",
 		env:  map[string]string{"AWS_CSM_PORT": "31006", "AWS_CSM_CLIENT_ID": "env"},
 		file: "[aws_csm]\ncsm_enabled = true\ncsm_port = 1\ncsm_client_id = file\ncsm_host = 127.0.0.2\n",
-		want: settings{enabled: true, host: setting{"127.0.0.2", "csm_host in [aws_csm] of /cfg"}, port: setting{"31006", "AWS_CSM_PORT"}, clientID: setting{"env", "AWS_CSM_CLIENT_ID"}},
+		want: Settings{Enabled: true, Host: Setting{"127.0.0.2", "csm_host in [aws_csm] of /cfg"}, Port: Setting{"31006", "AWS_CSM_PORT"}, ClientID: Setting{"env", "AWS_CSM_CLIENT_ID"}},
 	}, {
 		name: "environment disables what the file enables",
 		env:  map[string]string{"AWS_CSM_ENABLED": "false"},
@@ -82,15 +82,15 @@ func TestParseSettings(t *testing.T) {
 		name: "empty environment value is unset",
 		env:  map[string]string{"AWS_CSM_ENABLED": ""},
 		file: "[aws_csm]\ncsm_enabled = true\n",
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name: "bracketed IPv6 host",
 		env:  map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_HOST": "[::1]"},
-		want: settings{enabled: true, host: setting{"::1", "AWS_CSM_HOST"}},
+		want: Settings{Enabled: true, Host: Setting{"::1", "AWS_CSM_HOST"}},
 	}, {
 		name: "nested keys, comments and junk lines are skipped",
 		file: "# comment\n; comment\n[aws_csm]\ns3 =\n  csm_enabled = false\nnot a key\ncsm_enabled = true\n[broken\ncsm_port = x\n",
-		want: settings{enabled: true},
+		want: Settings{Enabled: true},
 	}, {
 		name:    "malformed AWS_CSM_ENABLED",
 		env:     map[string]string{"AWS_CSM_ENABLED": "yes"},
@@ -125,19 +125,19 @@ func TestParseSettings(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			if !tc.want.enabled {
-				assert.Equal(t, settings{}, got, "disabled")
+			if !tc.want.Enabled {
+				assert.Equal(t, Settings{}, got, "disabled")
 				return
 			}
 			// Sources of unset values are the environment variables' names.
 			want := tc.want
 			for _, s := range []struct {
-				got  setting
-				want *setting
+				got  Setting
+				want *Setting
 				env  string
-			}{{got.host, &want.host, envHost}, {got.port, &want.port, envPort}, {got.clientID, &want.clientID, envClientID}} {
-				if s.want.source == "" {
-					s.want.source = s.env
+			}{{got.Host, &want.Host, envHost}, {got.Port, &want.Port, envPort}, {got.ClientID, &want.ClientID, envClientID}} {
+				if s.want.Source == "" {
+					s.want.Source = s.env
 				}
 			}
 			assert.Equal(t, want, got)
@@ -159,9 +159,9 @@ func FuzzParseSettings(f *testing.F) {
 			}
 			return
 		}
-		if s.port.value != "" {
-			if p, err := strconv.Atoi(s.port.value); err != nil || p < 1 || p > 65535 {
-				t.Fatalf("bad port accepted: %q", s.port.value)
+		if s.Port.Value != "" {
+			if p, err := strconv.Atoi(s.Port.Value); err != nil || p < 1 || p > 65535 {
+				t.Fatalf("bad port accepted: %q", s.Port.Value)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"encoding/binary"
@@ -25,50 +25,50 @@ const recordFixed = 104
 const maxRecordSize = maxDatagramSize
 
 // recordStrings lists a metric's string fields in record order.
-func (m *metric) recordStrings() [15]*string {
+func (m *Metric) recordStrings() [15]*string {
 	return [15]*string{
-		&m.clientID, &m.api, &m.service, &m.fqdn, &m.sessionToken, &m.accessKey,
-		&m.xAmzID2, &m.xAmzRequestID, &m.xAmznRequestID, &m.userAgent, &m.region,
-		&m.awsException, &m.awsExceptionMessage, &m.sdkException, &m.sdkExceptionMessage,
+		&m.ClientID, &m.API, &m.Service, &m.Fqdn, &m.SessionToken, &m.AccessKey,
+		&m.XAmzID2, &m.XAmzRequestID, &m.XAmznRequestID, &m.UserAgent, &m.Region,
+		&m.AWSException, &m.AWSExceptionMessage, &m.SDKException, &m.SDKExceptionMessage,
 	}
 }
 
 // timings lists a metric's timing latencies in record order.
-func (m *metric) timings() [6]*int64 {
+func (m *Metric) timings() [6]*int64 {
 	return [6]*int64{
-		&m.acquireConnectionLatency, &m.connectLatency, &m.requestLatency,
-		&m.dnsLatency, &m.tcpLatency, &m.sslLatency,
+		&m.AcquireConnectionLatency, &m.ConnectLatency, &m.RequestLatency,
+		&m.DNSLatency, &m.TCPLatency, &m.SSLLatency,
 	}
 }
 
 // recordSize cuts m's strings to their limits and returns the size of its
 // record, leaving the session token out if it would not fit.
-func (m *metric) recordSize() int {
+func (m *Metric) recordSize() int {
 	m.truncate()
 	size := recordFixed
 	for _, s := range m.recordStrings() {
 		size += 2 + len(*s)
 	}
 	if size > maxRecordSize {
-		size -= len(m.sessionToken)
-		m.sessionToken = ""
+		size -= len(m.SessionToken)
+		m.SessionToken = ""
 	}
 	return size
 }
 
 // putRecord writes m's record, of m.recordSize() bytes, into b.
-func (m *metric) putRecord(b []byte) {
-	b[0] = byte(m.kind)
-	b[1] = boolByte(m.maxRetriesExceeded)
-	b[2] = byte(m.timed)
-	b[3] = boolByte(m.connectionReused)
-	binary.LittleEndian.PutUint32(b[4:], uint32(int32(m.httpStatusCode)))
-	binary.LittleEndian.PutUint32(b[8:], uint32(int32(m.attemptCount)))
-	binary.LittleEndian.PutUint64(b[12:], uint64(m.timestamp))
-	binary.LittleEndian.PutUint64(b[20:], uint64(m.latency))
-	binary.LittleEndian.PutUint64(b[28:], uint64(m.attemptLatency))
+func (m *Metric) putRecord(b []byte) {
+	b[0] = byte(m.Kind)
+	b[1] = boolByte(m.MaxRetriesExceeded)
+	b[2] = byte(m.Timed)
+	b[3] = boolByte(m.ConnectionReused)
+	binary.LittleEndian.PutUint32(b[4:], uint32(int32(m.HTTPStatusCode)))
+	binary.LittleEndian.PutUint32(b[8:], uint32(int32(m.AttemptCount)))
+	binary.LittleEndian.PutUint64(b[12:], uint64(m.Timestamp))
+	binary.LittleEndian.PutUint64(b[20:], uint64(m.Latency))
+	binary.LittleEndian.PutUint64(b[28:], uint64(m.AttemptLatency))
 	b[36] = 0
-	if ip := m.destinationIP; ip.IsValid() {
+	if ip := m.DestinationIP; ip.IsValid() {
 		a := ip.As16()
 		copy(b[37:53], a[:])
 		b[36] = 16
@@ -96,25 +96,25 @@ func boolByte(v bool) byte {
 // readRecord reads a record into m. m's strings share b's memory: they are
 // valid only as long as b is not overwritten, which the queue guarantees
 // until the record is released.
-func readRecord(b []byte, m *metric) {
-	m.kind = metricKind(b[0])
-	m.maxRetriesExceeded = b[1] == 1
-	m.timed = timingField(b[2])
-	m.connectionReused = b[3] == 1
-	m.httpStatusCode = int(int32(binary.LittleEndian.Uint32(b[4:])))
-	m.attemptCount = int(int32(binary.LittleEndian.Uint32(b[8:])))
-	m.timestamp = int64(binary.LittleEndian.Uint64(b[12:]))
-	m.latency = int64(binary.LittleEndian.Uint64(b[20:]))
-	m.attemptLatency = int64(binary.LittleEndian.Uint64(b[28:]))
+func readRecord(b []byte, m *Metric) {
+	m.Kind = Kind(b[0])
+	m.MaxRetriesExceeded = b[1] == 1
+	m.Timed = TimingField(b[2])
+	m.ConnectionReused = b[3] == 1
+	m.HTTPStatusCode = int(int32(binary.LittleEndian.Uint32(b[4:])))
+	m.AttemptCount = int(int32(binary.LittleEndian.Uint32(b[8:])))
+	m.Timestamp = int64(binary.LittleEndian.Uint64(b[12:]))
+	m.Latency = int64(binary.LittleEndian.Uint64(b[20:]))
+	m.AttemptLatency = int64(binary.LittleEndian.Uint64(b[28:]))
 	var a [16]byte
 	copy(a[:], b[37:53])
 	switch b[36] {
 	case 4:
-		m.destinationIP = netip.AddrFrom16(a).Unmap()
+		m.DestinationIP = netip.AddrFrom16(a).Unmap()
 	case 16:
-		m.destinationIP = netip.AddrFrom16(a)
+		m.DestinationIP = netip.AddrFrom16(a)
 	default:
-		m.destinationIP = netip.Addr{}
+		m.DestinationIP = netip.Addr{}
 	}
 	for i, v := range m.timings() {
 		*v = int64(binary.LittleEndian.Uint64(b[56+8*i:]))

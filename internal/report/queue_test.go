@@ -1,4 +1,4 @@
-package csm
+package report
 
 import (
 	"context"
@@ -29,15 +29,15 @@ func drain(q *queue, batch int) [][]byte {
 }
 
 // testRecord returns a metric whose record is about size bytes, numbered i.
-func testRecord(i, size int) *metric {
-	return &metric{kind: kindAPICallAttempt, clientID: strconv.Itoa(i), sessionToken: strings.Repeat("t", size)}
+func testRecord(i, size int) *Metric {
+	return &Metric{Kind: KindAPICallAttempt, ClientID: strconv.Itoa(i), SessionToken: strings.Repeat("t", size)}
 }
 
 // numberOf returns the number of the metric a record holds.
 func numberOf(t *testing.T, rec []byte) int {
-	var m metric
+	var m Metric
 	readRecord(rec, &m)
-	n, err := strconv.Atoi(m.clientID)
+	n, err := strconv.Atoi(m.ClientID)
 	require.NoError(t, err)
 	return n
 }
@@ -79,7 +79,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		m.truncate()
 		b := make([]byte, m.recordSize())
 		m.putRecord(b)
-		var got metric
+		var got Metric
 		readRecord(b, &got)
 		assert.Equal(t, m, got, name)
 	}
@@ -163,7 +163,7 @@ func TestQueueConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				m := &metric{kind: kindAPICall, clientID: fmt.Sprintf("%d:%06d", p, i), sessionToken: strings.Repeat("x", i%900)}
+				m := &Metric{Kind: KindAPICall, ClientID: fmt.Sprintf("%d:%06d", p, i), SessionToken: strings.Repeat("x", i%900)}
 				if !q.push(m) {
 					dropped[p]++
 				}
@@ -186,10 +186,10 @@ func TestQueueConcurrent(t *testing.T) {
 
 	last := map[int]int{}
 	for _, r := range all {
-		var m metric
+		var m Metric
 		readRecord(r, &m)
 		var p, i int
-		_, err := fmt.Sscanf(m.clientID, "%d:%06d", &p, &i)
+		_, err := fmt.Sscanf(m.ClientID, "%d:%06d", &p, &i)
 		require.NoError(t, err)
 		if prev, ok := last[p]; ok {
 			require.Greater(t, i, prev, "producer %d's records out of order", p)
