@@ -1,0 +1,65 @@
+// Package csmv2 brings AWS SDK Client Side Monitoring (CSM) to
+// aws-sdk-go-v2: for every API call of a v2 client, one "ApiCall" datagram,
+// and one "ApiCallAttempt" datagram per HTTP attempt, sent over UDP to a
+// local CSM agent (127.0.0.1:31000 by default). The datagrams are those of
+// package github.com/opencsm/csm-go/csm for aws-sdk-go v1, and of the other
+// AWS SDKs: receivers need no change.
+//
+// # Enabling
+//
+// Enable reads the settings aws-sdk-go v1 reads (aws-sdk-go-v2's config
+// package does not): the environment variables AWS_CSM_ENABLED,
+// AWS_CSM_HOST, AWS_CSM_PORT and AWS_CSM_CLIENT_ID, then the csm_enabled,
+// csm_host, csm_port and csm_client_id keys of the shared config file, in
+// its [aws_csm] profile or the active one. When they enable CSM, it adds the
+// middleware to the config's APIOptions, so that every client made from the
+// config afterwards is monitored:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	if _, err := csmv2.Enable(&cfg); err != nil {
+//		log.Printf("CSM stays off: %v", err) // the clients work without it
+//	}
+//	client := s3.NewFromConfig(cfg)
+//
+// Start and Reporter.AddMiddleware do the same with settings given by the
+// program:
+//
+//	rep, err := csmv2.Start("my-service", "127.0.0.1:31000")
+//	if err != nil {
+//		return err
+//	}
+//	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+//
+// # One reporter per process
+//
+// The reporter is process-wide and shared with package csm: a program that
+// uses aws-sdk-go v1 and v2 side by side sends one stream of datagrams, from
+// one socket and one queue, with one client ID. Whichever package starts it
+// first sets its client ID, address and queue capacity; asking for another
+// client ID or address later is an error (csm.Start, for aws-sdk-go's sake,
+// panics instead). Pause, Continue, Stats and Flush act on the shared
+// reporter.
+//
+// # What the middleware does
+//
+// Reporter.AddMiddleware adds two middleware to an operation's stack: one
+// first in the Initialize step, which sees the whole call (validation
+// failures included) and sends the ApiCall datagram, and one in the
+// Finalize step right after the "Retry" middleware, which sees each attempt
+// and sends its ApiCallAttempt datagram. Per-call state is a stack value,
+// which the SDK clears for each operation, so that an operation run inside
+// another (a credentials provider's STS call, DynamoDB's endpoint
+// discovery) is an API call of its own. The access key and the session
+// token are read from the signed request, never from the credentials
+// provider; the token is sent only to an agent on a loopback address.
+//
+// Nothing is added to a stack that has no "Retry" middleware or that has a
+// "PresignHTTPRequest" one: presigning makes no API call. Nothing is added
+// twice: a stack that already has the middleware is left as it is.
+//
+// The middleware never fails an operation and never waits: a metric that
+// finds the queue full is dropped and counted in Stats.DroppedFull.
+package csmv2

@@ -1,0 +1,69 @@
+package csmv2
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opencsm/csm-go/internal/report"
+)
+
+// Enable turns on CSM for the clients made from cfg afterwards, as the CSM
+// settings of the environment and the shared config file ask (see the
+// package documentation): it starts the process's reporter or reuses the
+// running one, and appends its middleware to cfg.APIOptions.
+//
+// Enable returns nil, nil when the settings do not enable CSM. It returns a
+// *SettingError, and leaves cfg as it was, when a setting is malformed or
+// conflicts with the running reporter: the clients work without
+// monitoring. Enabling the same config twice adds the middleware once per
+// call, which the middleware tolerates (it installs itself once per stack).
+func Enable(cfg *aws.Config) (*Reporter, error) {
+	if cfg == nil {
+		return nil, errors.New("csmv2: Enable needs a config, got nil")
+	}
+	s, err := report.LoadSettings()
+	if err != nil || !s.Enabled {
+		return nil, settingError(err)
+	}
+	r, err := s.Start(MetricsChannelSize)
+	if err != nil {
+		return nil, settingError(err)
+	}
+	rep := wrap(r)
+	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	return rep, nil
+}
+
+// A SettingError reports a CSM setting whose value cannot be used: a
+// malformed AWS_CSM_ENABLED, a port that is not a number from 1 to 65535, a
+// host that does not resolve, or a client ID or address other than those of
+// the reporter already running.
+type SettingError struct {
+	// Setting names where the value came from: an environment variable
+	// such as "AWS_CSM_PORT", or a key of the shared config file such as
+	// "csm_port in [aws_csm] of /home/me/.aws/config".
+	Setting string
+	// Value is the value as it was read.
+	Value string
+	// Err says what is wrong with it.
+	Err error
+}
+
+// Error returns the setting, its value and what is wrong with it.
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("csmv2: %s=%q: %v", e.Setting, e.Value, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *SettingError) Unwrap() error { return e.Err }
+
+// settingError turns a *report.SettingError into a *SettingError; other
+// errors are returned as they are.
+func settingError(err error) error {
+	if e, ok := err.(*report.SettingError); ok {
+		return &SettingError{Setting: e.Setting, Value: e.Value, Err: e.Err}
+	}
+	return err
+}

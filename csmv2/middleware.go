@@ -1,0 +1,209 @@
+package csmv2
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/opencsm/csm-go/internal/report"
+)
+
+// The IDs of the middleware that AddMiddleware adds.
+const (
+	// CallMiddlewareID is the Initialize middleware that sends the ApiCall
+	// datagram.
+	CallMiddlewareID = "CSMApiCall"
+	// AttemptMiddlewareID is the Finalize middleware that sends the
+	// ApiCallAttempt datagrams.
+	AttemptMiddlewareID = "CSMApiCallAttempt"
+)
+
+// The IDs of aws-sdk-go-v2's middleware that AddMiddleware looks for.
+const (
+	// retryID is the retry loop's; every API call's stack has it.
+	retryID = "Retry"
+	// presignID is on the stacks of presigned requests in older SDKs; newer
+	// ones have no retry middleware there.
+	presignID = "PresignHTTPRequest"
+	// serviceMetadataID is the Initialize middleware with which older SDKs
+	// set the service ID, operation and region as stack values; newer ones
+	// set them before the stack runs.
+	serviceMetadataID = "RegisterServiceMetadata"
+)
+
+// AddMiddleware adds the CSM middleware to an operation's stack. It has the
+// type of aws.Config.APIOptions' elements and of the functional options of
+// aws-sdk-go-v2 clients' Options.APIOptions:
+//
+//	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+//
+// It adds nothing to the stacks of presigned requests, nor to a stack that
+// already has the middleware, and it never returns an error of its own. A
+// nil reporter adds nothing.
+func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
+	if rep == nil || stack == nil {
+		return nil
+	}
+	if _, ok := stack.Finalize.Get(retryID); !ok {
+		return nil
+	}
+	if _, ok := stack.Finalize.Get(presignID); ok {
+		return nil
+	}
+	if _, ok := stack.Initialize.Get(CallMiddlewareID); ok {
+		return nil
+	}
+	if _, ok := stack.Finalize.Get(AttemptMiddlewareID); ok {
+		return nil
+	}
+	call := &callMiddleware{rep: rep.r}
+	var err error
+	if _, ok := stack.Initialize.Get(serviceMetadataID); ok {
+		err = stack.Initialize.Insert(call, serviceMetadataID, middleware.After)
+	} else {
+		err = stack.Initialize.Add(call, middleware.Before)
+	}
+	if err != nil {
+		return err
+	}
+	return stack.Finalize.Insert(&attemptMiddleware{rep: rep.r}, retryID, middleware.After)
+}
+
+// callKey is the stack value key of the running call's *callState.
+type callKey struct{}
+
+// callState is what the attempts of a call tell its ApiCall datagram.
+type callState struct {
+	start time.Time
+	// attempts counts the attempts that reached the network: an attempt
+	// that failed before sending (its signing, say) is no attempt.
+	attempts int
+	// Of the last attempt.
+	status    int
+	userAgent string
+	// Where the attempts found them, for SDKs that set them after the
+	// call middleware runs.
+	service, api, region string
+}
+
+// callMiddleware sends the ApiCall datagram of each API call.
+type callMiddleware struct {
+	rep *report.Reporter
+}
+
+// ID returns CallMiddlewareID.
+func (*callMiddleware) ID() string { return CallMiddlewareID }
+
+// HandleInitialize runs the call and sends its ApiCall datagram.
+func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+	out middleware.InitializeOutput, metadata middleware.Metadata, err error,
+) {
+	c := &callState{start: time.Now()}
+	ctx = middleware.WithStackValue(ctx, callKey{}, c)
+	out, metadata, err = next.HandleInitialize(ctx, in)
+	if !m.rep.Enabled() {
+		return out, metadata, err
+	}
+	metric := report.Metric{
+		Kind:           report.KindAPICall,
+		ClientID:       m.rep.ClientID(),
+		Service:        orElse(awsmiddleware.GetServiceID(ctx), c.service),
+		API:            orElse(awsmiddleware.GetOperationName(ctx), c.api),
+		Region:         orElse(awsmiddleware.GetRegion(ctx), c.region),
+		Timestamp:      report.UnixMilli(c.start),
+		Latency:        time.Since(c.start).Milliseconds(),
+		AttemptCount:   c.attempts,
+		HTTPStatusCode: c.status,
+		UserAgent:      c.userAgent,
+	}
+	if err != nil {
+		metric.SetException(classify(err))
+		var exhausted *retry.MaxAttemptsError
+		metric.MaxRetriesExceeded = errors.As(err, &exhausted)
+	}
+	m.rep.Push(&metric)
+	return out, metadata, err
+}
+
+// attemptMiddleware sends the ApiCallAttempt datagram of each attempt.
+type attemptMiddleware struct {
+	rep *report.Reporter
+}
+
+// ID returns AttemptMiddlewareID.
+func (*attemptMiddleware) ID() string { return AttemptMiddlewareID }
+
+// HandleFinalize runs one attempt and sends its ApiCallAttempt datagram.
+// The request's headers are read after the attempt: the middleware after
+// this one sign the request.
+func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	out middleware.FinalizeOutput, metadata middleware.Metadata, err error,
+) {
+	start := time.Now()
+	out, metadata, err = next.HandleFinalize(ctx, in)
+
+	var metric report.Metric
+	metric.Kind = report.KindAPICallAttempt
+	if req, ok := in.Request.(*smithyhttp.Request); ok && req.Request != nil {
+		if req.URL != nil {
+			metric.Fqdn = req.URL.Hostname()
+		}
+		metric.UserAgent = report.Header(req.Header, "User-Agent")
+		metric.AccessKey = report.AccessKeyID(report.Header(req.Header, "Authorization"))
+		if m.rep.SendsToken() {
+			metric.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
+		}
+	}
+	sent := false
+	if resp, ok := awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response); ok && resp != nil && resp.Response != nil {
+		sent = true
+		metric.HTTPStatusCode = resp.StatusCode
+		metric.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
+		metric.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
+		metric.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
+	}
+	if err != nil {
+		var sendErr *smithyhttp.RequestSendError
+		var respErr *smithyhttp.ResponseError
+		switch {
+		case errors.As(err, &sendErr):
+			sent = true
+		case metric.HTTPStatusCode == 0 && errors.As(err, &respErr):
+			sent = true
+			metric.HTTPStatusCode = respErr.HTTPStatusCode()
+		}
+		metric.SetException(classify(err))
+	}
+	metric.Service = awsmiddleware.GetServiceID(ctx)
+	metric.API = awsmiddleware.GetOperationName(ctx)
+	metric.Region = awsmiddleware.GetRegion(ctx)
+
+	if c, ok := middleware.GetStackValue(ctx, callKey{}).(*callState); ok {
+		if sent {
+			c.attempts++
+		}
+		c.status, c.userAgent = metric.HTTPStatusCode, metric.UserAgent
+		c.service, c.api, c.region = metric.Service, metric.API, metric.Region
+	}
+	if !m.rep.Enabled() {
+		return out, metadata, err
+	}
+	metric.ClientID = m.rep.ClientID()
+	metric.Timestamp = report.UnixMilli(start)
+	metric.AttemptLatency = time.Since(start).Milliseconds()
+	m.rep.Push(&metric)
+	return out, metadata, err
+}
+
+// orElse returns s, or else when s is empty.
+func orElse(s, elseValue string) string {
+	if s == "" {
+		return elseValue
+	}
+	return s
+}

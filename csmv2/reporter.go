@@ -1,0 +1,138 @@
+package csmv2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/opencsm/csm-go/internal/report"
+)
+
+// MetricsChannelSize is the capacity, in metrics, of the reporter's queue,
+// read when Start or Enable starts the process's reporter. It has no effect
+// when package csm started the reporter first, nor on a running reporter.
+// See csm.MetricsChannelSize for how the queue holds metrics.
+var MetricsChannelSize = report.DefaultQueueCapacity
+
+// Reporter is the process's CSM reporter, as aws-sdk-go-v2 clients use it.
+// All of its methods are safe to call from many goroutines at once, and all
+// of them are no-ops on a nil *Reporter.
+type Reporter struct {
+	r *report.Reporter
+}
+
+var (
+	// mu guards wrapped.
+	mu sync.Mutex
+	// wrapped is the Reporter of the process's reporter, made once for it.
+	wrapped *Reporter
+)
+
+// wrap returns the *Reporter of r, the same one every time for the same r.
+func wrap(r *report.Reporter) *Reporter {
+	if r == nil {
+		return nil
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if wrapped == nil || wrapped.r != r {
+		wrapped = &Reporter{r: r}
+	}
+	return wrapped
+}
+
+// Start starts the process's reporter, which sends metrics over UDP to the
+// agent at addr ("host:port", see AddressWithDefaults), and returns it.
+// Calling Start again with the same client ID and address, or after package
+// csm started the reporter with them, returns the same reporter.
+//
+// Start returns an error, and starts nothing, when addr is not a usable UDP
+// address, or when the reporter already runs with another client ID or
+// address.
+func Start(clientID, addr string) (*Reporter, error) {
+	r, err := report.Start(clientID, addr, MetricsChannelSize)
+	if err != nil {
+		var mismatch *report.MismatchError
+		if errors.As(err, &mismatch) {
+			return nil, fmt.Errorf("csmv2: %w", err)
+		}
+		return nil, err
+	}
+	return wrap(r), nil
+}
+
+// Get returns the process's reporter, or nil if none was started, by this
+// package or by package csm.
+func Get() *Reporter {
+	return wrap(report.Get())
+}
+
+// AddressWithDefaults returns the agent address "host:port" built from host
+// and port, with 127.0.0.1 for an empty host or "localhost", 31000 for an
+// empty port, and brackets around an IPv6 host.
+func AddressWithDefaults(host, port string) string {
+	return report.AddressWithDefaults(host, port)
+}
+
+// Pause stops the reporter from producing metrics: API calls made while it
+// is paused are not reported (they are counted in Stats.DroppedPaused), by
+// aws-sdk-go-v2 and aws-sdk-go v1 clients alike. Metrics already queued are
+// still sent. Continue resumes.
+func (rep *Reporter) Pause() {
+	if rep == nil {
+		return
+	}
+	rep.r.Pause()
+}
+
+// Continue resumes reporting after Pause. It may be called any number of
+// times, paused or not.
+func (rep *Reporter) Continue() {
+	if rep == nil {
+		return
+	}
+	rep.r.Continue()
+}
+
+// Stats returns a snapshot of the reporter's counters. A nil reporter
+// returns zero Stats.
+func (rep *Reporter) Stats() Stats {
+	if rep == nil {
+		return Stats{}
+	}
+	return Stats(rep.r.Stats())
+}
+
+// Flush waits until every metric queued before the call has been written to
+// the agent's socket, or until ctx is done, in which case it returns
+// ctx.Err(). A short-lived process, such as an AWS Lambda handler, calls it
+// before returning so that its last metrics are not lost with the process.
+func (rep *Reporter) Flush(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
+	return rep.r.Flush(ctx)
+}
+
+// Stats is a snapshot of the reporter's counters since it was started,
+// counting the metrics of aws-sdk-go v1 and v2 clients together.
+//
+// Every metric the middleware produces is counted exactly once as Queued,
+// DroppedFull or DroppedPaused. Every queued metric is, once the sender has
+// taken it from the queue, counted exactly once as Sent or WriteErrors.
+type Stats struct {
+	// Queued is the number of metrics accepted into the queue.
+	Queued uint64
+	// Sent is the number of datagrams written to the agent's socket.
+	Sent uint64
+	// DroppedFull is the number of metrics dropped because the queue was
+	// full.
+	DroppedFull uint64
+	// DroppedPaused is the number of metrics not produced because the
+	// reporter was paused.
+	DroppedPaused uint64
+	// WriteErrors is the number of datagrams whose write failed, for
+	// example because no agent was listening.
+	WriteErrors uint64
+}
