@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/internal/conformance"
 	"github.com/opencsm/csm-go/internal/testutil"
 )
 
@@ -29,13 +30,7 @@ import (
 var sdkAgent *testutil.Agent
 
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := runConformanceCase(spec); err != nil {
-			fmt.Fprintln(os.Stderr, "conformance case:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	conformance.RunChild(runConformanceCase)
 	var err error
 	flag.Parse()
 	sdkAgent, err = testutil.Listen("127.0.0.1:0")

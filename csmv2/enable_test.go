@@ -1,0 +1,127 @@
+package csmv2_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csmv2"
+	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/internal/testutil"
+)
+
+func TestEnable(t *testing.T) {
+	t.Run("disabled: nothing added", func(t *testing.T) {
+		isolateEnv(t)
+		cfg := aws.Config{}
+		rep, err := csmv2.Enable(&cfg)
+		assert.NoError(t, err)
+		assert.Nil(t, rep)
+		assert.Empty(t, cfg.APIOptions)
+	})
+	t.Run("enabled: the middleware added, the calls reported", func(t *testing.T) {
+		isolateEnv(t)
+		agent := testutil.NewAgent(t)
+		t.Cleanup(report.ResetForTest)
+		t.Setenv("AWS_CSM_ENABLED", "true")
+		t.Setenv("AWS_CSM_PORT", agent.Port())
+		t.Setenv("AWS_CSM_CLIENT_ID", "from-env")
+		cfg := testConfig(nil, "")
+		rep, err := csmv2.Enable(&cfg)
+		require.NoError(t, err)
+		require.NotNil(t, rep)
+		assert.Same(t, rep, csmv2.Get())
+		assert.Len(t, cfg.APIOptions, 1)
+
+		require.NoError(t, newTestClient(cfg, "CSM Test", 1, &stubHTTP{}).call(context.Background(), "TestOperation"))
+		events := flushAndEvents(t, agent)
+		require.Len(t, events, 2)
+		assert.Equal(t, "from-env", events[1]["ClientId"])
+	})
+	t.Run("nil config", func(t *testing.T) {
+		_, err := csmv2.Enable(nil)
+		assert.Error(t, err)
+	})
+}
+
+func TestEnableSettingErrors(t *testing.T) {
+	cases := []struct {
+		name, key, value string
+		wantSetting      string
+	}{
+		{"malformed enabled", "AWS_CSM_ENABLED", "yes please", "AWS_CSM_ENABLED"},
+		{"port not a number", "AWS_CSM_PORT", "31k", "AWS_CSM_PORT"},
+		{"port out of range", "AWS_CSM_PORT", "70000", "AWS_CSM_PORT"},
+		{"host that cannot resolve", "AWS_CSM_HOST", "bad host!", "AWS_CSM_HOST"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			isolateEnv(t)
+			t.Cleanup(report.ResetForTest)
+			t.Setenv("AWS_CSM_ENABLED", "true")
+			t.Setenv(tc.key, tc.value)
+			cfg := aws.Config{}
+			rep, err := csmv2.Enable(&cfg)
+			assert.Nil(t, rep)
+			var serr *csmv2.SettingError
+			require.ErrorAs(t, err, &serr)
+			assert.Equal(t, tc.wantSetting, serr.Setting)
+			assert.Equal(t, tc.value, serr.Value)
+			assert.Contains(t, err.Error(), tc.wantSetting)
+			assert.Empty(t, cfg.APIOptions, "the config is left as it was")
+		})
+	}
+}
+
+func TestStartMismatchIsAnError(t *testing.T) {
+	rep, agent := startReporter(t, "first")
+	again, err := csmv2.Start("first", agent.Addr())
+	require.NoError(t, err)
+	assert.Same(t, rep, again)
+
+	_, err = csmv2.Start("second", agent.Addr())
+	assert.ErrorContains(t, err, `client ID "first", not "second"`)
+	_, err = csmv2.Start("first", "127.0.0.1:1")
+	assert.ErrorContains(t, err, "address")
+	_, err = csmv2.Start("x", "bad host!:31000")
+	assert.Error(t, err)
+}
+
+func TestClassify(t *testing.T) {
+	apiErr := &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
+	urlErr := &url.Error{Op: "Post", URL: "https://example", Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")}
+	cases := []struct {
+		name        string
+		err         error
+		wantAWS     bool
+		wantCode    string
+		wantMessage string
+	}{
+		{"service error", opErr(apiErr), true, "NoSuchKey", "The specified key does not exist."},
+		{"send failure: the cause, without the URL", opErr(sendErr(urlErr)), false, "RequestError", "dial tcp 127.0.0.1:1: connect: connection refused"},
+		{"canceled", opErr(fmt.Errorf("wrapped: %w", context.Canceled)), false, "RequestCanceled", "wrapped: context canceled"},
+		{"deadline", opErr(context.DeadlineExceeded), false, "RequestCanceled", "context deadline exceeded"},
+		{"serialization", opErr(&smithy.SerializationError{Err: errors.New("bad input")}), false, "SerializationError", "bad input"},
+		{"deserialization", opErr(&smithy.DeserializationError{Err: errors.New("bad body")}), false, "SerializationError", "bad body"},
+		{"anything else", opErr(errors.New("no credentials")), false, "Error", "no credentials"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := csmv2.ClassifyForTest(tc.err)
+			assert.Equal(t, tc.wantAWS, e.AWS)
+			assert.Equal(t, tc.wantCode, e.Code)
+			assert.Equal(t, tc.wantMessage, e.Message)
+		})
+	}
+}
+
+func opErr(err error) error {
+	return &smithy.OperationError{ServiceID: "S3", OperationName: "GetObject", Err: err}
+}
