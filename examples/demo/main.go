@@ -2,8 +2,9 @@
 // account: it starts a CSM agent on a free loopback port and a stand-in for
 // AWS on another, makes real aws-sdk-go calls through a session from
 // csm.NewSession (one that succeeds, one that is retried, one that fails,
-// one that never reaches a server), and prints every datagram the agent
-// receives.
+// one that never reaches a server) and aws-sdk-go-v2 calls through a config
+// set up by csmv2.Enable (one that succeeds, one that is retried), and
+// prints every datagram the agent receives: one stream from both SDKs.
 //
 //	go run ./examples/demo
 package main
@@ -27,7 +28,13 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 	"github.com/aws/aws-sdk-go/service/s3"
 
+	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	credentialsv2 "github.com/aws/aws-sdk-go-v2/credentials"
+	dynamodbv2 "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/csmv2"
 )
 
 func main() {
@@ -101,6 +108,31 @@ func run() error {
 			return err
 		}},
 	}
+	cfg := awsv2.Config{
+		Region:       "us-west-2",
+		BaseEndpoint: awsv2.String(fake.URL),
+		Credentials:  credentialsv2.NewStaticCredentialsProvider("AKIDDEMO", "demo-secret", ""),
+		Retryer: func() awsv2.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 3 })
+		},
+	}
+	if _, err := csmv2.Enable(&cfg); err != nil {
+		return err
+	}
+	dbv2 := dynamodbv2.NewFromConfig(cfg)
+	calls = append(calls, []struct {
+		what string
+		call func() error
+	}{
+		{"aws-sdk-go-v2 DynamoDB ListTables: succeeds", func() error {
+			_, err := dbv2.ListTables(context.Background(), &dynamodbv2.ListTablesInput{})
+			return err
+		}},
+		{"aws-sdk-go-v2 DynamoDB DescribeTable: a 500, retried, then succeeds", func() error {
+			_, err := dbv2.DescribeTable(context.Background(), &dynamodbv2.DescribeTableInput{TableName: awsv2.String("flaky")})
+			return err
+		}},
+	}...)
 	for _, c := range calls {
 		err := c.call()
 		fmt.Printf("%s\n  error: %v\n", c.what, firstLine(err))
@@ -161,7 +193,7 @@ func fakeAWS() http.Handler {
 		case strings.HasSuffix(target, ".DescribeTable"):
 			n := describes.Add(1)
 			w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("DESCRIBE%d", n))
-			if n == 1 {
+			if n%2 == 1 { // the first attempt of each call
 				w.WriteHeader(http.StatusInternalServerError)
 				fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"try again"}`)
 				return
