@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -73,6 +74,10 @@ func causeMessage(err error) string {
 			next = e.Err
 		case *smithyhttp.ResponseError:
 			next = e.Err
+		case *awshttp.ResponseError:
+			if e.ResponseError != nil {
+				next = e.ResponseError.Err
+			}
 		case *aws.RequestCanceledError:
 			next = e.Err
 		case *smithy.SerializationError:

@@ -61,17 +61,16 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 	if _, ok := stack.Finalize.Get(AttemptMiddlewareID); ok {
 		return nil
 	}
-	call := &callMiddleware{rep: rep.r}
 	var err error
 	if _, ok := stack.Initialize.Get(serviceMetadataID); ok {
-		err = stack.Initialize.Insert(call, serviceMetadataID, middleware.After)
+		err = stack.Initialize.Insert(rep.call, serviceMetadataID, middleware.After)
 	} else {
-		err = stack.Initialize.Add(call, middleware.Before)
+		err = stack.Initialize.Add(rep.call, middleware.Before)
 	}
 	if err != nil {
 		return err
 	}
-	return stack.Finalize.Insert(&attemptMiddleware{rep: rep.r}, retryID, middleware.After)
+	return stack.Finalize.Insert(rep.attempt, retryID, middleware.After)
 }
 
 // callKey is the stack value key of the running call's *callState.
@@ -103,12 +102,14 @@ func (*callMiddleware) ID() string { return CallMiddlewareID }
 func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	out middleware.InitializeOutput, metadata middleware.Metadata, err error,
 ) {
+	// A call that starts while the reporter is paused is not reported,
+	// nor are its attempts: its drop is counted, and nothing else done.
+	if !m.rep.Enabled() {
+		return next.HandleInitialize(ctx, in)
+	}
 	c := &callState{start: time.Now()}
 	ctx = middleware.WithStackValue(ctx, callKey{}, c)
 	out, metadata, err = next.HandleInitialize(ctx, in)
-	if !m.rep.Enabled() {
-		return out, metadata, err
-	}
 	metric := report.Metric{
 		Kind:           report.KindAPICall,
 		ClientID:       m.rep.ClientID(),
@@ -144,6 +145,13 @@ func (*attemptMiddleware) ID() string { return AttemptMiddlewareID }
 func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	out middleware.FinalizeOutput, metadata middleware.Metadata, err error,
 ) {
+	c, _ := middleware.GetStackValue(ctx, callKey{}).(*callState)
+	if c == nil {
+		// The call started while the reporter was paused: its attempts
+		// are not reported either.
+		m.rep.CountPaused()
+		return next.HandleFinalize(ctx, in)
+	}
 	start := time.Now()
 	out, metadata, err = next.HandleFinalize(ctx, in)
 
@@ -183,13 +191,11 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	metric.API = awsmiddleware.GetOperationName(ctx)
 	metric.Region = awsmiddleware.GetRegion(ctx)
 
-	if c, ok := middleware.GetStackValue(ctx, callKey{}).(*callState); ok {
-		if sent {
-			c.attempts++
-		}
-		c.status, c.userAgent = metric.HTTPStatusCode, metric.UserAgent
-		c.service, c.api, c.region = metric.Service, metric.API, metric.Region
+	if sent {
+		c.attempts++
 	}
+	c.status, c.userAgent = metric.HTTPStatusCode, metric.UserAgent
+	c.service, c.api, c.region = metric.Service, metric.API, metric.Region
 	if !m.rep.Enabled() {
 		return out, metadata, err
 	}

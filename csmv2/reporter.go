@@ -20,6 +20,9 @@ var MetricsChannelSize = report.DefaultQueueCapacity
 // of them are no-ops on a nil *Reporter.
 type Reporter struct {
 	r *report.Reporter
+	// The middleware AddMiddleware adds, made once.
+	call    *callMiddleware
+	attempt *attemptMiddleware
 }
 
 var (
@@ -37,7 +40,7 @@ func wrap(r *report.Reporter) *Reporter {
 	mu.Lock()
 	defer mu.Unlock()
 	if wrapped == nil || wrapped.r != r {
-		wrapped = &Reporter{r: r}
+		wrapped = &Reporter{r: r, call: &callMiddleware{rep: r}, attempt: &attemptMiddleware{rep: r}}
 	}
 	return wrapped
 }
