@@ -109,6 +109,7 @@ func (v *v1Client) call(ctx context.Context, c demoCall, name string) error {
 	return err
 }
 
+// getItemInput asks for the item whose id is key in table.
 func getItemInput(table, key string) *dynamodb.GetItemInput {
 	return &dynamodb.GetItemInput{
 		TableName: aws.String(table),

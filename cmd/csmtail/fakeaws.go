@@ -35,6 +35,7 @@ type fakeAWS struct {
 	failed map[string]bool // the flaky names whose first attempt failed
 }
 
+// newFakeAWS returns a fake AWS; latency makes it wait before it answers.
 func newFakeAWS(latency bool) *fakeAWS {
 	return &fakeAWS{latency: latency, rng: rand.New(rand.NewSource(1)), failed: make(map[string]bool)}
 }

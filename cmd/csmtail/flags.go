@@ -53,7 +53,7 @@ Usage:
   csmtail [flags]          listen on 127.0.0.1:31000
   csmtail --demo           drive real SDK clients against a local fake AWS and show them
 
-Flags:
+Flags (one dash or two):
 `
 
 // parseFlags reads the command line. On -h it prints the usage to usage and
@@ -63,14 +63,14 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs := flag.NewFlagSet("csmtail", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&c.addr, "addr", defaultAddr, "the IP address to listen on: 127.0.0.1, ::1, or 0.0.0.0 or :: for all")
-	port := fs.String("port", strconv.Itoa(defaultPort), "the UDP port to listen on, 0 for any free one")
+	fs.StringVar(&c.addr, "addr", defaultAddr, "the `IP` address to listen on: 127.0.0.1, ::1, or 0.0.0.0 or :: for all")
+	port := fs.String("port", strconv.Itoa(defaultPort), "the UDP `port` to listen on, 0 for any free one")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://`host:port`/metrics (e.g. 127.0.0.1:9431)")
 	fs.BoolVar(&c.json, "json", false, "write each event as a JSON line (SessionToken redacted) instead of the view")
 	fs.BoolVar(&c.plain, "plain", false, "write a line per call even when stdout is a terminal")
 	fs.BoolVar(&c.showBad, "show-bad", false, "show the datagrams csmtail cannot read")
 	fs.DurationVar(&c.interval, "interval", defaultInterval, "how often the live view refreshes and lines are flushed")
-	fs.IntVar(&c.maxSeries, "max-series", defaultMaxSeries, "the most Service/Api pairs tracked; more are counted as \"(other)\"")
+	fs.IntVar(&c.maxSeries, "max-series", defaultMaxSeries, "track at most `N` Service/Api pairs; more are counted as \"(other)\"")
 	fs.BoolVar(&c.demo, "demo", false, "listen on a free loopback port, call a local fake AWS with real SDK clients, show it, exit")
 	fs.DurationVar(&c.demoDuration, "demo-duration", defaultDemoDuration, "how long --demo makes calls")
 

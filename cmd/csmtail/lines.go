@@ -17,11 +17,16 @@ const redacted = `"REDACTED"`
 //
 //	15:04:05.000 DynamoDB GetItem 400 ProvisionedThroughputExceededException attempts=4 latency=57ms retries-exceeded client=my-app
 //
-// The time is the call's start (its Timestamp) in loc; the status is the
-// final HTTP status code, "-" without a response; the exception, the
-// retries-exceeded mark and the client ID appear when there are some.
-func appendCallLine(dst []byte, e *event, loc *time.Location) []byte {
-	dst = time.UnixMilli(e.Timestamp).In(loc).AppendFormat(dst, "15:04:05.000")
+// The time is the call's start (its Timestamp), or received for an event
+// without one, in loc; the status is the final HTTP status code, "-"
+// without a response; the exception, the retries-exceeded mark and the
+// client ID appear when there are some.
+func appendCallLine(dst []byte, e *event, loc *time.Location, received time.Time) []byte {
+	at := received
+	if e.Timestamp > 0 {
+		at = time.UnixMilli(e.Timestamp)
+	}
+	dst = at.In(loc).AppendFormat(dst, "15:04:05.000")
 	dst = append(dst, ' ')
 	dst = append(dst, printable(clip(e.Service))...)
 	dst = append(dst, ' ')

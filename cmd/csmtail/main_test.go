@@ -55,10 +55,11 @@ type testReceiver struct {
 	conn *net.UDPConn
 }
 
-// startReceiver starts a monitor with opts and a receiver on conn, or on a
-// new socket on 127.0.0.1 when conn is nil. The receiver stops when the test
-// ends, or earlier with the returned stop, which waits for it.
-func startReceiver(t *testing.T, conn *net.UDPConn, opts monitorOptions, max int) (*testReceiver, func()) {
+// startReceiver starts a monitor with opts and a receiver of datagrams of
+// up to limit bytes on conn, or on a new socket on 127.0.0.1 when conn is
+// nil. The receiver stops when the test ends, or earlier with the returned
+// stop, which waits for it.
+func startReceiver(t *testing.T, conn *net.UDPConn, opts monitorOptions, limit int) (*testReceiver, func()) {
 	t.Helper()
 	if conn == nil {
 		var err error
@@ -75,7 +76,7 @@ func startReceiver(t *testing.T, conn *net.UDPConn, opts monitorOptions, max int
 	r := &testReceiver{mon: newMonitor(opts), conn: conn}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- receiver{conn: conn, max: max}.run(ctx, r.mon.handle) }()
+	go func() { done <- receiver{conn: conn, max: limit}.run(ctx, r.mon.handle) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

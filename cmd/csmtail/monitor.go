@@ -55,6 +55,8 @@ type monitor struct {
 	buf       []byte        // scratch for a line
 }
 
+// newMonitor returns a monitor with its Prometheus metrics, counting from
+// zero.
 func newMonitor(opts monitorOptions) *monitor {
 	if opts.loc == nil {
 		opts.loc = time.Local
@@ -74,6 +76,7 @@ func newMonitor(opts monitorOptions) *monitor {
 // handle takes one datagram. truncated tells that it was larger than the
 // receiver's buffer. data is not kept after handle returns.
 func (m *monitor) handle(data []byte, from netip.AddrPort, truncated bool) {
+	received := time.Now()
 	p := parsed{bad: badTooLarge}
 	if !truncated {
 		p = parseDatagram(data)
@@ -99,7 +102,7 @@ func (m *monitor) handle(data []byte, from netip.AddrPort, truncated bool) {
 		k, exception, overflow := m.table.key(e)
 		m.table.add(k, exception, e)
 		m.prom.observe(k, exception, e, overflow)
-		m.writeLine(e)
+		m.writeLine(e, received)
 	}
 }
 
@@ -129,13 +132,13 @@ func (m *monitor) reportBad(data []byte, from netip.AddrPort, reason badReason) 
 	m.recentBad = append(m.recentBad, line)
 }
 
-// writeLine writes the line for e that the format asks for. Lines are
-// buffered until flush.
-func (m *monitor) writeLine(e *event) {
+// writeLine writes the line for e, received at received, that the format
+// asks for. Lines are buffered until flush.
+func (m *monitor) writeLine(e *event, received time.Time) {
 	switch m.opts.format {
 	case linesPlain:
 		if e.Type == typeAPICall {
-			m.buf = appendCallLine(m.buf[:0], e, m.opts.loc)
+			m.buf = appendCallLine(m.buf[:0], e, m.opts.loc, received)
 			m.lines.Write(m.buf)
 		}
 	case linesJSON:

@@ -74,11 +74,11 @@ func TestDatagrams(t *testing.T) {
 		tt := tt
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			max := tt.max
-			if max == 0 {
-				max = maxDatagram
+			limit := tt.max
+			if limit == 0 {
+				limit = maxDatagram
 			}
-			r, stop := startReceiver(t, nil, monitorOptions{}, max)
+			r, stop := startReceiver(t, nil, monitorOptions{}, limit)
 			r.send(t, tt.datagram)
 			r.wait(t, 1)
 			stop()

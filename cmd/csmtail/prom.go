@@ -32,6 +32,8 @@ type promMetrics struct {
 	overflow        prometheus.Counter
 }
 
+// newPromMetrics registers the metrics in a new registry, so that every
+// monitor (and every test) has its own.
 func newPromMetrics() *promMetrics {
 	outcome := []string{"service", "api", "status", "exception"}
 	series := []string{"service", "api"}

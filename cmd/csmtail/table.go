@@ -17,14 +17,15 @@ const maxNameLen = 128
 // are counted as otherName.
 const maxExceptionNames = 100
 
-// nameSet admits up to max distinct names.
+// nameSet admits up to limit distinct names.
 type nameSet struct {
-	max  int
-	seen map[string]struct{}
+	limit int
+	seen  map[string]struct{}
 }
 
-func newNameSet(max int) *nameSet {
-	return &nameSet{max: max, seen: make(map[string]struct{})}
+// newNameSet returns an empty set that admits up to limit names.
+func newNameSet(limit int) *nameSet {
+	return &nameSet{limit: limit, seen: make(map[string]struct{})}
 }
 
 // admit returns name if it is known or there is room for it, else
@@ -33,7 +34,7 @@ func (s *nameSet) admit(name string) (string, bool) {
 	if _, ok := s.seen[name]; ok {
 		return name, true
 	}
-	if len(s.seen) >= s.max {
+	if len(s.seen) >= s.limit {
 		return otherName, false
 	}
 	s.seen[name] = struct{}{}
@@ -78,6 +79,8 @@ type table struct {
 	overflow uint64
 }
 
+// newTable returns an empty table of at most maxSeries rows (and the
+// otherName one).
 func newTable(maxSeries int) *table {
 	return &table{
 		series:     newNameSet(maxSeries),

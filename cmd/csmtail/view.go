@@ -160,16 +160,21 @@ func writeFrame(w io.Writer, title string, s snapshot, limit int) {
 }
 
 // terminalFrame returns a frame that replaces the previous one in place:
-// from the top left of the screen, each line cleared to its end, and what
-// is below the frame cleared.
-func terminalFrame(frame []byte) []byte {
+// from the top left of the screen, each line cut to width characters (if
+// width is more than 0) so that none wraps, and cleared to its end, and
+// what is below the frame cleared.
+func terminalFrame(frame []byte, width int) []byte {
 	var b bytes.Buffer
 	b.WriteString(ansiHome)
 	for _, line := range bytes.SplitAfter(frame, []byte("\n")) {
 		if len(line) == 0 {
 			continue
 		}
-		b.Write(bytes.TrimSuffix(line, []byte("\n")))
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if width > 0 && utf8.RuneCount(line) > width {
+			line = []byte(string([]rune(string(line))[:width]))
+		}
+		b.Write(line)
 		b.WriteString(ansiClearLine + "\n")
 	}
 	b.WriteString(ansiClearDown)

@@ -26,7 +26,7 @@ func viewInput() [][]byte {
 		[]byte(`{"Type":"ApiCall","Service":"S3","Api":"GetObject","Timestamp":1700000101000,"AttemptCount":4,"Latency":250,"FinalSdkException":"RequestError","MaxRetriesExceeded":1}`),
 		[]byte(`{"Type":"ApiCall","Service":"S3","Api":"GetObject","Timestamp":1700000102000,"AttemptCount":1,"Latency":40,"FinalHttpStatusCode":503}`),
 		[]byte(`[{"Type":"ApiCallAttempt","Service":"S3","Api":"GetObject","HttpStatusCode":500},{"Type":"ApiCallAttempt","Service":"S3","Api":"GetObject","HttpStatusCode":200}]`),
-		[]byte(`{"Type":"ApiCall","Service":"Evil\u001b[2J","Api":"","Timestamp":1700000103000,"AttemptCount":1,"Latency":1}`),
+		[]byte(`{"Type":"ApiCall","Service":"Evil\u001b[2J","Api":"","AttemptCount":1,"Latency":1}`),
 		[]byte(`not json`),
 	)
 	return ds
@@ -57,9 +57,10 @@ func TestPlainLines(t *testing.T) {
 		"22:15:00.500 S3 GetObject 404 NoSuchKey attempts=1 latency=30ms",
 		"22:15:01.000 S3 GetObject - RequestError attempts=4 latency=250ms retries-exceeded",
 		"22:15:02.000 S3 GetObject 503 attempts=1 latency=40ms",
-		"22:15:03.000 Evil?[2J - - attempts=1 latency=1ms",
-		"",
-	}, lines[20:])
+	}, lines[20:24])
+	// A call without a Timestamp shows the time it was received.
+	assert.Regexp(t, `^\d\d:\d\d:\d\d\.\d{3} Evil\?\[2J - - attempts=1 latency=1ms$`, lines[24])
+	assert.Equal(t, "", lines[25])
 }
 
 func TestSummary(t *testing.T) {
@@ -98,7 +99,23 @@ last bad datagrams:
 `, frame.String())
 
 	// On a terminal, each frame overwrites the last.
-	assert.Equal(t, "\x1b[Hone\x1b[K\n\x1b[K\ntwo\x1b[K\n\x1b[J", string(terminalFrame([]byte("one\n\ntwo\n"))))
+	assert.Equal(t, "\x1b[Hone\x1b[K\n\x1b[K\ntwo\x1b[K\n\x1b[J", string(terminalFrame([]byte("one\n\ntwo\n"), 0)))
+	// Cut to the terminal's width, so that no line wraps.
+	assert.Equal(t, "\x1b[Hünï\x1b[K\nab\x1b[K\n\x1b[J", string(terminalFrame([]byte("ünïcödé\nab\n"), 3)))
+}
+
+func TestFit(t *testing.T) {
+	env := environment{}
+	w, rows := env.fit()
+	assert.Equal(t, 0, w)
+	assert.Equal(t, liveRows, rows)
+	env.termSize = func() (int, int, error) { return 100, 40, nil }
+	w, rows = env.fit()
+	assert.Equal(t, 100, w)
+	assert.Equal(t, 34, rows)
+	env.termSize = func() (int, int, error) { return 20, 3, nil }
+	_, rows = env.fit()
+	assert.Equal(t, 1, rows)
 }
 
 func TestJSONLines(t *testing.T) {
