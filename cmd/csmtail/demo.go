@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/opencsm/csm-go/csm"
 )
 
 // demoWorkers is how many goroutines of calls each driver runs.
@@ -60,35 +61,40 @@ func pickCall(rng *rand.Rand) demoCall {
 	return callListTables
 }
 
+// demoClientID is the CSM client ID of the demo's datagrams. The process
+// has one CSM reporter, with one client ID, which the packages for every
+// SDK share: all the drivers use it.
+const demoClientID = "csmtail-demo"
+
 // target is where a driver's calls and datagrams go.
 type target struct {
 	endpoint string // the fake AWS: http://127.0.0.1:PORT
 	closed   string // an endpoint where nothing listens
 	agent    string // csmtail's UDP address, host:port
+	clientID string // the CSM client ID
 }
 
 // driver makes the demo's calls through one AWS SDK, with this module's
 // CSM reporting for it. Adding an SDK to the demo is adding a driver.
 type driver struct {
-	// name names the SDK; it is also the CSM client ID of its datagrams.
-	name string
-	// start sets up the SDK's clients, with CSM reporting to t.agent
-	// under the client ID name.
-	start func(t target, clientID string) (sdkClient, error)
+	name string // the SDK
+	// start starts the process's CSM reporter, or gets the running one,
+	// with t.clientID and t.agent, and sets up the SDK's clients of
+	// t.endpoint with its handlers or middleware.
+	start func(t target) (sdkClient, error)
 }
 
 // sdkClient makes the demo's calls through one SDK.
 type sdkClient interface {
 	// call makes one call of kind c; name is unique to the call.
 	call(ctx context.Context, c demoCall, name string) error
-	// finish waits until the CSM reporter has sent what was queued, and
-	// returns how many datagrams it sent since start.
-	finish(ctx context.Context) (sent uint64, err error)
+	// close releases the clients' connections.
+	close()
 }
 
 // drivers are the SDKs the demo drives, all at once.
 var drivers = []driver{
-	{name: v1ClientID, start: startV1},
+	{name: "aws-sdk-go", start: startV1},
 }
 
 // driverNames returns the names of the drivers.
@@ -142,19 +148,27 @@ func (d *demo) close() {
 }
 
 // run makes calls through every driver, reporting to agent, for duration
-// or until ctx ends, then flushes their reporters and returns how many
-// datagrams they sent.
+// or until ctx ends, then flushes the reporter and returns how many
+// datagrams it sent for them.
 func (d *demo) run(ctx context.Context, agent string, duration time.Duration) (uint64, error) {
 	t := d.target
 	t.agent = agent
-	clients := make([]sdkClient, len(drivers))
-	for i, dr := range drivers {
-		c, err := dr.start(t, dr.name)
+	t.clientID = demoClientID
+	var clients []sdkClient
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	for _, dr := range drivers {
+		c, err := dr.start(t)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", dr.name, err)
 		}
-		clients[i] = c
+		clients = append(clients, c)
 	}
+	rep := csm.Get() // the reporter the drivers started, shared by all
+	sentBefore := rep.Stats().Sent
 
 	calls, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
@@ -172,16 +186,8 @@ func (d *demo) run(ctx context.Context, agent string, duration time.Duration) (u
 
 	flush, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelFlush()
-	var sent uint64
-	var errs []error
-	for i, c := range clients {
-		n, err := c.finish(flush)
-		sent += n
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", drivers[i].name, err))
-		}
-	}
-	return sent, errors.Join(errs...)
+	err := rep.Flush(flush)
+	return rep.Stats().Sent - sentBefore, err
 }
 
 // work makes calls through c, with short pauses, until ctx ends. A call

@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, m[1], m[2], "received what was sent")
 	assert.Contains(t, out, "\ncsmtail summary: "+m[1]+" datagrams (0 bad), ")
 	assert.Contains(t, out, "\nSERVICE   API ")
-	assert.Regexp(t, `(?m)^\d\d:\d\d:\d\d\.\d{3} (DynamoDB|S3) \w+ .* client=aws-sdk-go$`, out)
+	assert.Regexp(t, `(?m)^\d\d:\d\d:\d\d\.\d{3} (DynamoDB|S3) \w+ .* client=csmtail-demo$`, out)
 	assert.Contains(t, stderr.String(), "; demo: aws-sdk-go calling a fake AWS at http://127.0.0.1:")
 	assert.False(t, strings.Contains(out, "\x1b"), "no terminal sequences when stdout is not a terminal")
 }

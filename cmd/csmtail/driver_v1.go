@@ -17,10 +17,6 @@ import (
 	"github.com/opencsm/csm-go/csm"
 )
 
-// v1ClientID is the CSM client ID of the aws-sdk-go driver. The reporter
-// is one per process, so everything in a process that starts it uses it.
-const v1ClientID = "aws-sdk-go"
-
 // v1Retryer retries as aws-sdk-go does by default, with shorter delays so
 // that the demo shows many calls.
 var v1Retryer = client.DefaultRetryer{
@@ -34,8 +30,6 @@ var v1Retryer = client.DefaultRetryer{
 // v1Client makes the demo's calls through aws-sdk-go (v1), reported by
 // csm.
 type v1Client struct {
-	rep         *csm.Reporter
-	sentBefore  uint64
 	transport   *http.Transport
 	db          *dynamodb.DynamoDB
 	unreachable *dynamodb.DynamoDB
@@ -44,8 +38,8 @@ type v1Client struct {
 
 // startV1 starts the process's CSM reporter, sending to t.agent, and makes
 // aws-sdk-go clients of the fake AWS with its handlers.
-func startV1(t target, clientID string) (sdkClient, error) {
-	rep, err := csm.Start(clientID, t.agent)
+func startV1(t target) (sdkClient, error) {
+	rep, err := csm.Start(t.clientID, t.agent)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +57,6 @@ func startV1(t target, clientID string) (sdkClient, error) {
 	}
 	rep.InjectHandlers(&sess.Handlers)
 	return &v1Client{
-		rep:         rep,
-		sentBefore:  rep.Stats().Sent,
 		transport:   transport,
 		db:          dynamodb.New(sess),
 		unreachable: dynamodb.New(sess, &aws.Config{Endpoint: aws.String(t.closed)}),
@@ -117,9 +109,7 @@ func getItemInput(table, key string) *dynamodb.GetItemInput {
 	}
 }
 
-// finish flushes the reporter and closes the idle connections.
-func (v *v1Client) finish(ctx context.Context) (uint64, error) {
-	err := v.rep.Flush(ctx)
+// close closes the idle connections.
+func (v *v1Client) close() {
 	v.transport.CloseIdleConnections()
-	return v.rep.Stats().Sent - v.sentBefore, err
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csm"
 )
 
 // TestEndToEnd makes real aws-sdk-go calls against a fake AWS, reported by
@@ -21,8 +23,11 @@ func TestEndToEnd(t *testing.T) {
 	defer fake.Close()
 	closed, err := closedEndpoint()
 	require.NoError(t, err)
-	client, err := startV1(target{endpoint: fake.URL, closed: closed, agent: agentConn.LocalAddr().String()}, v1ClientID)
+	client, err := startV1(target{endpoint: fake.URL, closed: closed, agent: agentConn.LocalAddr().String(), clientID: demoClientID})
 	require.NoError(t, err)
+	defer client.close()
+	rep := csm.Get()
+	sentBefore := rep.Stats().Sent
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
@@ -46,8 +51,8 @@ func TestEndToEnd(t *testing.T) {
 		err := client.call(ctx, c.call, "e2e-"+string(rune('a'+i)))
 		assert.Equal(t, c.fail, err != nil, "call %d (%d): %v", i, c.call, err)
 	}
-	sent, err := client.finish(ctx)
-	require.NoError(t, err)
+	require.NoError(t, rep.Flush(ctx))
+	sent := rep.Stats().Sent - sentBefore
 	// 11 calls; attempts: 1+1+1+2+4+1+1+1+1+2+4 = 19.
 	require.Equal(t, uint64(11+19), sent)
 	r.wait(t, sent)
@@ -102,7 +107,7 @@ func TestEndToEnd(t *testing.T) {
 	for i, line := range got {
 		_, rest, _ := strings.Cut(line, " ") // the time of day
 		assert.True(t, strings.HasPrefix(rest, want[i]+" latency="), "line %d: %q", i, line)
-		assert.True(t, strings.HasSuffix(rest, " client="+v1ClientID), "line %d: %q", i, line)
+		assert.True(t, strings.HasSuffix(rest, " client="+demoClientID), "line %d: %q", i, line)
 		assert.Equal(t, i == 4 || i == 10, strings.Contains(rest, " retries-exceeded "), "line %d: %q", i, line)
 	}
 

@@ -42,7 +42,7 @@ func testMain(m *testing.M) int {
 	}
 	defer conn.Close()
 	agentConn = conn
-	if _, err := csm.Start(v1ClientID, conn.LocalAddr().String()); err != nil {
+	if _, err := csm.Start(demoClientID, conn.LocalAddr().String()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
