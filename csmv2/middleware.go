@@ -3,6 +3,9 @@ package csmv2
 import (
 	"context"
 	"errors"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -76,19 +79,22 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 // callKey is the stack value key of the running call's *callState.
 type callKey struct{}
 
-// callState is what the attempts of a call tell its ApiCall datagram.
+// callState is what the call middleware and the attempts of one call share.
 type callState struct {
 	start time.Time
+	// Where the call runs, read once from the call's stack values.
+	service, api, region string
 	// attempts counts the attempts that reached the network: an attempt
 	// that failed before sending (its signing, say) is no attempt.
 	attempts int
 	// Of the last attempt.
 	status    int
 	userAgent string
-	// Where the attempts found them, for SDKs that set them after the
-	// call middleware runs.
-	service, api, region string
 }
+
+// callStates recycles callState values: a call's state lives exactly as
+// long as the call middleware's HandleInitialize.
+var callStates = sync.Pool{New: func() interface{} { return new(callState) }}
 
 // callMiddleware sends the ApiCall datagram of each API call.
 type callMiddleware struct {
@@ -107,21 +113,31 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	if !m.rep.Enabled() {
 		return next.HandleInitialize(ctx, in)
 	}
-	c := &callState{start: time.Now()}
-	ctx = middleware.WithStackValue(ctx, callKey{}, c)
-	out, metadata, err = next.HandleInitialize(ctx, in)
+	c := callStates.Get().(*callState)
+	*c = callState{
+		start: time.Now(),
+		// Newer SDKs set these before the stack runs; older ones in their
+		// RegisterServiceMetadata middleware, which AddMiddleware puts
+		// this one after.
+		service: awsmiddleware.GetServiceID(ctx),
+		api:     awsmiddleware.GetOperationName(ctx),
+		region:  awsmiddleware.GetRegion(ctx),
+	}
+	out, metadata, err = next.HandleInitialize(middleware.WithStackValue(ctx, callKey{}, c), in)
 	metric := report.Metric{
 		Kind:           report.KindAPICall,
 		ClientID:       m.rep.ClientID(),
-		Service:        orElse(awsmiddleware.GetServiceID(ctx), c.service),
-		API:            orElse(awsmiddleware.GetOperationName(ctx), c.api),
-		Region:         orElse(awsmiddleware.GetRegion(ctx), c.region),
+		Service:        c.service,
+		API:            c.api,
+		Region:         c.region,
 		Timestamp:      report.UnixMilli(c.start),
 		Latency:        time.Since(c.start).Milliseconds(),
 		AttemptCount:   c.attempts,
 		HTTPStatusCode: c.status,
 		UserAgent:      c.userAgent,
 	}
+	*c = callState{}
+	callStates.Put(c)
 	if err != nil {
 		metric.SetException(classify(err))
 		var exhausted *retry.MaxAttemptsError
@@ -152,14 +168,16 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		m.rep.CountPaused()
 		return next.HandleFinalize(ctx, in)
 	}
-	start := time.Now()
+	// The attempt's start as an offset from the call's: a monotonic clock
+	// read costs less than a wall clock one.
+	offset := time.Since(c.start)
 	out, metadata, err = next.HandleFinalize(ctx, in)
 
 	var metric report.Metric
 	metric.Kind = report.KindAPICallAttempt
 	if req, ok := in.Request.(*smithyhttp.Request); ok && req.Request != nil {
 		if req.URL != nil {
-			metric.Fqdn = req.URL.Hostname()
+			metric.Fqdn = hostname(req.URL.Host)
 		}
 		metric.UserAgent = report.Header(req.Header, "User-Agent")
 		metric.AccessKey = report.AccessKeyID(report.Header(req.Header, "Authorization"))
@@ -187,29 +205,27 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		}
 		metric.SetException(classify(err))
 	}
-	metric.Service = awsmiddleware.GetServiceID(ctx)
-	metric.API = awsmiddleware.GetOperationName(ctx)
-	metric.Region = awsmiddleware.GetRegion(ctx)
+	metric.Service, metric.API, metric.Region = c.service, c.api, c.region
 
 	if sent {
 		c.attempts++
 	}
 	c.status, c.userAgent = metric.HTTPStatusCode, metric.UserAgent
-	c.service, c.api, c.region = metric.Service, metric.API, metric.Region
 	if !m.rep.Enabled() {
 		return out, metadata, err
 	}
 	metric.ClientID = m.rep.ClientID()
-	metric.Timestamp = report.UnixMilli(start)
-	metric.AttemptLatency = time.Since(start).Milliseconds()
+	metric.Timestamp = report.UnixMilli(c.start.Add(offset))
+	metric.AttemptLatency = (time.Since(c.start) - offset).Milliseconds()
 	m.rep.Push(&metric)
 	return out, metadata, err
 }
 
-// orElse returns s, or else when s is empty.
-func orElse(s, elseValue string) string {
-	if s == "" {
-		return elseValue
+// hostname is url.URL.Hostname for the host of a request's URL: the host
+// without its port, and without the brackets of an IPv6 address.
+func hostname(host string) string {
+	if strings.IndexByte(host, ':') < 0 {
+		return host // the common case: a name without a port
 	}
-	return s
+	return (&url.URL{Host: host}).Hostname()
 }

@@ -1,0 +1,164 @@
+package csmv2
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/internal/report"
+)
+
+// BenchmarkMiddleware measures only what the CSM middleware add to an API
+// call of one attempt, as package csm's BenchmarkHandlers does for its
+// handlers: the call middleware around the attempt middleware around a
+// canned, signed, successful attempt, called directly rather than through a
+// stack (see newPairRun). The reporter sends to a socket on 127.0.0.1 that
+// nobody reads.
+func BenchmarkMiddleware(b *testing.B) {
+	for _, paused := range []bool{false, true} {
+		name := "reporter=on"
+		if paused {
+			name = "reporter=paused"
+		}
+		b.Run(name, func(b *testing.B) {
+			run := newPairRun(b, paused)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				run()
+			}
+		})
+	}
+}
+
+// newPairRun starts the process's reporter towards a socket nobody reads
+// (paused or not), and returns a function that runs one API call of one
+// attempt through the CSM middleware pair alone.
+func newPairRun(tb testing.TB, paused bool) func() {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = conn.Close() })
+	r, err := report.Start("bench", conn.LocalAddr().String(), report.DefaultQueueCapacity)
+	require.NoError(tb, err)
+	tb.Cleanup(report.ResetForTest)
+	if paused {
+		r.Pause()
+	}
+	call, attempt := &callMiddleware{rep: r}, &attemptMiddleware{rep: r}
+
+	req := &smithyhttp.Request{Request: &http.Request{
+		URL: &url.URL{Scheme: "https", Host: "dynamodb.us-west-2.amazonaws.com", Path: "/"},
+		Header: http.Header{
+			"Authorization": {"AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-west-2/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef"},
+			"User-Agent":    {"aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26.8 md/GOOS#linux md/GOARCH#amd64 api/dynamodb#1.74.0 m/E"},
+		},
+	}}
+	metadata := rawResponseMetadata(tb, &smithyhttp.Response{Response: &http.Response{
+		StatusCode: 200,
+		Header:     http.Header{"X-Amzn-Requestid": {"BENCHREQ"}},
+	}})
+	sent := finalizeFunc(func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		return middleware.FinalizeOutput{}, metadata, nil
+	})
+	attempts := initializeFunc(func(ctx context.Context, _ middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+		_, md, err := attempt.HandleFinalize(ctx, middleware.FinalizeInput{Request: req}, sent)
+		return middleware.InitializeOutput{}, md, err
+	})
+
+	ctx := middleware.ClearStackValues(context.Background())
+	ctx = awsmiddleware.SetServiceID(ctx, "DynamoDB")
+	ctx = middleware.WithStackValue(ctx, benchKey("pad1"), 1)
+	ctx = middleware.WithStackValue(ctx, benchKey("pad2"), 2)
+	return func() {
+		if _, _, err := call.HandleInitialize(ctx, middleware.InitializeInput{}, attempts); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+type benchKey string
+
+// rawResponseMetadata returns the metadata in which aws-sdk-go-v2's
+// AddRawResponseToMetadata middleware puts resp.
+func rawResponseMetadata(tb testing.TB, resp *smithyhttp.Response) middleware.Metadata {
+	stack := middleware.NewStack("Bench", smithyhttp.NewStackRequest)
+	require.NoError(tb, awsmiddleware.AddRawResponseToMetadata(stack))
+	h := middleware.DecorateHandler(handlerFunc(func(context.Context, interface{}) (interface{}, middleware.Metadata, error) {
+		return resp, middleware.Metadata{}, nil
+	}), stack)
+	_, metadata, err := h.Handle(context.Background(), struct{}{})
+	require.NoError(tb, err)
+	return metadata
+}
+
+type handlerFunc func(context.Context, interface{}) (interface{}, middleware.Metadata, error)
+
+func (f handlerFunc) Handle(ctx context.Context, in interface{}) (interface{}, middleware.Metadata, error) {
+	return f(ctx, in)
+}
+
+type finalizeFunc func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error)
+
+func (f finalizeFunc) HandleFinalize(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	return f(ctx, in)
+}
+
+type initializeFunc func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error)
+
+func (f initializeFunc) HandleInitialize(ctx context.Context, in middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+	return f(ctx, in)
+}
+
+// BenchmarkAddMiddleware measures installing the middleware, which
+// aws-sdk-go-v2 does for every operation (its APIOptions run on each new
+// stack): a stack of the IDs AddMiddleware looks for, with and without it.
+func BenchmarkAddMiddleware(b *testing.B) {
+	rep := &Reporter{call: &callMiddleware{}, attempt: &attemptMiddleware{}}
+	for _, add := range []bool{false, true} {
+		name := "middleware=none"
+		if add {
+			name = "middleware=csm"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				stack := middleware.NewStack("Bench", smithyhttp.NewStackRequest)
+				_ = stack.Initialize.Add(benchInitialize("OperationInputValidation"), middleware.After)
+				_ = stack.Finalize.Add(benchFinalize("Retry"), middleware.After)
+				_ = stack.Finalize.Add(benchFinalize("Signing"), middleware.After)
+				if add {
+					if err := rep.AddMiddleware(stack); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+type benchInitialize string
+
+func (m benchInitialize) ID() string { return string(m) }
+
+func (benchInitialize) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+	middleware.InitializeOutput, middleware.Metadata, error,
+) {
+	return next.HandleInitialize(ctx, in)
+}
+
+type benchFinalize string
+
+func (m benchFinalize) ID() string { return string(m) }
+
+func (benchFinalize) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	return next.HandleFinalize(ctx, in)
+}
