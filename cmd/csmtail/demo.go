@@ -95,6 +95,7 @@ type sdkClient interface {
 // drivers are the SDKs the demo drives, all at once.
 var drivers = []driver{
 	{name: "aws-sdk-go", start: startV1},
+	{name: "aws-sdk-go-v2", start: startV2},
 }
 
 // driverNames returns the names of the drivers.

@@ -17,8 +17,9 @@
 //
 // --demo needs no AWS account and no network: it listens on a free
 // loopback port, starts a fake AWS on another, makes aws-sdk-go calls
-// through the csm package (successes, retries, throttling, errors, a
-// refused connection) for --demo-duration, shows them, and exits 0 once
+// through the csm package and aws-sdk-go-v2 calls through the csmv2
+// package (successes, retries, throttling, errors, a refused connection)
+// for --demo-duration, shows them, and exits 0 once
 // csmtail has received every datagram the reporter sent (1 if some never
 // came). It ignores this machine's AWS_ environment variables and
 // ~/.aws files.
