@@ -22,7 +22,7 @@ var wrapped struct {
 	rep *Reporter
 }
 
-// wrap returns the *Reporter of r, the same one every time for the same r.
+// wrapLocked returns the *Reporter of r, the same one every time for the same r.
 // mu must be held.
 func wrapLocked(r *report.Reporter) *Reporter {
 	if r == nil {

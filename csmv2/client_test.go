@@ -195,6 +195,8 @@ type stubResponse struct {
 	errorCode    string
 	errorMessage string
 	sendErr      error
+	// during, when set, runs while the attempt is being answered.
+	during func()
 }
 
 // stubHTTP is the clients' HTTP client: it answers the attempts with its
@@ -215,6 +217,9 @@ func (s *stubHTTP) Do(req *http.Request) (*http.Response, error) {
 	s.attempts++
 	s.mu.Unlock()
 
+	if r.during != nil {
+		r.during()
+	}
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()

@@ -56,6 +56,10 @@
 // token are read from the signed request, never from the credentials
 // provider; the token is sent only to an agent on a loopback address.
 //
+// An API option that runs after AddMiddleware and adds its own middleware
+// first in the Initialize step puts it ahead of the call middleware, whose
+// ApiCall then does not see what that middleware does.
+//
 // Nothing is added to a stack that has no "Retry" middleware or that has a
 // "PresignHTTPRequest" one: presigning makes no API call. Nothing is added
 // twice: a stack that already has the middleware is left as it is.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,6 +99,7 @@ func TestStartMismatchIsAnError(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	apiErr := &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
+	respErr := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 403}}, Err: apiErr}
 	urlErr := &url.Error{Op: "Post", URL: "https://example", Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")}
 	cases := []struct {
 		name        string
@@ -104,13 +108,20 @@ func TestClassify(t *testing.T) {
 		wantCode    string
 		wantMessage string
 	}{
-		{"service error", opErr(apiErr), true, "NoSuchKey", "The specified key does not exist."},
-		{"send failure: the cause, without the URL", opErr(sendErr(urlErr)), false, "RequestError", "dial tcp 127.0.0.1:1: connect: connection refused"},
-		{"canceled", opErr(fmt.Errorf("wrapped: %w", context.Canceled)), false, "RequestCanceled", "wrapped: context canceled"},
-		{"deadline", opErr(context.DeadlineExceeded), false, "RequestCanceled", "context deadline exceeded"},
-		{"serialization", opErr(&smithy.SerializationError{Err: errors.New("bad input")}), false, "SerializationError", "bad input"},
-		{"deserialization", opErr(&smithy.DeserializationError{Err: errors.New("bad body")}), false, "SerializationError", "bad body"},
-		{"anything else", opErr(errors.New("no credentials")), false, "Error", "no credentials"},
+		{"service error", apiErr, true, "NoSuchKey", "The specified key does not exist."},
+		{"service error, wrapped", respErr, true, "NoSuchKey", "The specified key does not exist."},
+		{"send failure: the cause, without the URL", sendErr(urlErr), false, "RequestError", "dial tcp 127.0.0.1:1: connect: connection refused"},
+		{"canceled", fmt.Errorf("wrapped: %w", context.Canceled), false, "RequestCanceled", "wrapped: context canceled"},
+		{"deadline", context.DeadlineExceeded, false, "RequestCanceled", "context deadline exceeded"},
+		{"serialization", &smithy.SerializationError{Err: errors.New("bad input")}, false, "SerializationError", "bad input"},
+		{"deserialization", &smithy.DeserializationError{Err: errors.New("bad body")}, false, "SerializationError", "bad body"},
+		{"invalid parameters", invalidParams(), false, "InvalidParameter", invalidParams().Error()},
+		{"anything else", errors.New("no credentials"), false, "Error", "no credentials"},
+		{
+			"another operation's error inside this one's: not this call's AwsException",
+			fmt.Errorf("failed to refresh cached credentials, %w", opErr(respErr)),
+			false, "Error", "failed to refresh cached credentials, operation error S3: GetObject, " + respErr.Error(),
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +131,19 @@ func TestClassify(t *testing.T) {
 			assert.Equal(t, tc.wantMessage, e.Message)
 		})
 	}
+}
+
+func invalidParams() error {
+	e := smithy.InvalidParamsError{Context: "GetObjectInput"}
+	e.Add(smithy.NewErrParamRequired("Bucket"))
+	return e
+}
+
+func TestRetriesExhaustedIsThisCallsOnly(t *testing.T) {
+	exhausted := &retry.MaxAttemptsError{Attempt: 3, Err: errors.New("busy")}
+	assert.True(t, csmv2.RetriesExhaustedForTest(exhausted))
+	assert.False(t, csmv2.RetriesExhaustedForTest(fmt.Errorf("credentials: %w", opErr(exhausted))))
+	assert.False(t, csmv2.RetriesExhaustedForTest(errors.New("busy")))
 }
 
 func opErr(err error) error {

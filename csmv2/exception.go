@@ -33,37 +33,81 @@ const (
 // underlying cause, without the SDK's wrappers such as "operation error
 // S3: GetObject, https response error".
 func classify(err error) report.Exception {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := ownAs[smithy.APIError](err); ok {
 		return report.Exception{Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage(), AWS: true}
 	}
-	var (
-		canceled *aws.RequestCanceledError
-		sendErr  *smithyhttp.RequestSendError
-		serErr   *smithy.SerializationError
-		deserErr *smithy.DeserializationError
-		invalid  smithy.InvalidParamsError
-	)
-	code := codeOther
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &canceled):
-		code = codeCanceled
-	case errors.As(err, &sendErr):
-		code = codeRequestError
-	case errors.As(err, &serErr) || errors.As(err, &deserErr):
-		code = codeSerialization
-	case errors.As(err, &invalid):
+	if invalid, ok := ownAs[smithy.InvalidParamsError](err); ok {
 		return report.Exception{Code: codeInvalidParameter, Message: invalid.Error()}
 	}
+	code := codeOther
+	switch {
+	case ownIs(err, context.Canceled) || ownIs(err, context.DeadlineExceeded) || ownHas[*aws.RequestCanceledError](err):
+		code = codeCanceled
+	case ownHas[*smithyhttp.RequestSendError](err):
+		code = codeRequestError
+	case ownHas[*smithy.SerializationError](err) || ownHas[*smithy.DeserializationError](err):
+		code = codeSerialization
+	}
 	return report.Exception{Code: code, Message: causeMessage(err)}
+}
+
+// retriesExhausted reports whether the retryer gave up on the call because
+// it had made as many attempts as it may.
+func retriesExhausted(err error) bool {
+	return ownHas[*retry.MaxAttemptsError](err)
+}
+
+// maxUnwrap bounds the walks down error chains: a chain that loops back on
+// itself must not hang the API call.
+const maxUnwrap = 16
+
+// ownAs returns the first error of type T in err's chain of this
+// operation's errors: the chain up to the first *smithy.OperationError. The
+// middleware see errors before the client wraps them in their operation's
+// OperationError, so one found in the chain is another operation's, one
+// the SDK ran inside this one (a credentials provider's STS call, say), and
+// what it wraps (the STS response's error, its exhausted retries) does not
+// describe this call.
+func ownAs[T any](err error) (T, bool) {
+	for depth := 0; err != nil && depth < maxUnwrap; depth++ {
+		if _, nested := err.(*smithy.OperationError); nested {
+			break
+		}
+		if t, ok := err.(T); ok {
+			return t, true
+		}
+		err = errors.Unwrap(err)
+	}
+	var zero T
+	return zero, false
+}
+
+// ownHas reports whether this operation's errors include one of type T
+// (see ownAs).
+func ownHas[T any](err error) bool {
+	_, ok := ownAs[T](err)
+	return ok
+}
+
+// ownIs is errors.Is for the errors of this operation (see ownAs).
+func ownIs(err, target error) bool {
+	for depth := 0; err != nil && depth < maxUnwrap; depth++ {
+		if _, nested := err.(*smithy.OperationError); nested {
+			return false
+		}
+		if err == target {
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
 }
 
 // causeMessage returns the message of the error that err wraps, skipping
 // the SDK's own wrappers and net/http's *url.Error (whose text repeats the
 // method and URL).
 func causeMessage(err error) string {
-	// A chain that loops back on itself must not hang the API call.
-	for depth := 0; depth < 16; depth++ {
+	for depth := 0; depth < maxUnwrap; depth++ {
 		var next error
 		switch e := err.(type) {
 		case *smithy.OperationError:
@@ -83,6 +127,8 @@ func causeMessage(err error) string {
 		case *smithy.SerializationError:
 			next = e.Err
 		case *smithy.DeserializationError:
+			next = e.Err
+		case *smithy.CanceledError:
 			next = e.Err
 		case *url.Error:
 			next = e.Err

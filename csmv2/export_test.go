@@ -6,3 +6,6 @@ func SetSendsTokenForTest(rep *Reporter, send bool) { rep.r.SetSendsTokenForTest
 
 // ClassifyForTest is classify.
 var ClassifyForTest = classify
+
+// RetriesExhaustedForTest is retriesExhausted.
+var RetriesExhaustedForTest = retriesExhausted

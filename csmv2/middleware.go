@@ -2,14 +2,11 @@ package csmv2
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -92,10 +89,6 @@ type callState struct {
 	userAgent string
 }
 
-// callStates recycles callState values: a call's state lives exactly as
-// long as the call middleware's HandleInitialize.
-var callStates = sync.Pool{New: func() interface{} { return new(callState) }}
-
 // callMiddleware sends the ApiCall datagram of each API call.
 type callMiddleware struct {
 	rep *report.Reporter
@@ -113,8 +106,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	if !m.rep.Enabled() {
 		return next.HandleInitialize(ctx, in)
 	}
-	c := callStates.Get().(*callState)
-	*c = callState{
+	c := &callState{
 		start: time.Now(),
 		// Newer SDKs set these before the stack runs; older ones in their
 		// RegisterServiceMetadata middleware, which AddMiddleware puts
@@ -136,14 +128,14 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 		HTTPStatusCode: c.status,
 		UserAgent:      c.userAgent,
 	}
-	*c = callState{}
-	callStates.Put(c)
 	if err != nil {
 		metric.SetException(classify(err))
-		var exhausted *retry.MaxAttemptsError
-		metric.MaxRetriesExceeded = errors.As(err, &exhausted)
+		metric.MaxRetriesExceeded = retriesExhausted(err)
 	}
-	m.rep.Push(&metric)
+	// Paused during the call: its ApiCall is not sent either.
+	if m.rep.Enabled() {
+		m.rep.Push(&metric)
+	}
 	return out, metadata, err
 }
 
@@ -171,6 +163,9 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	// The attempt's start as an offset from the call's: a monotonic clock
 	// read costs less than a wall clock one.
 	offset := time.Since(c.start)
+	// Older SDKs try an attempt whose context is already done; its
+	// failure reaches no network.
+	canceled := ctx.Err() != nil
 	out, metadata, err = next.HandleFinalize(ctx, in)
 
 	var metric report.Metric
@@ -185,24 +180,20 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 			metric.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
 		}
 	}
+	// The attempt reached the network when the SDK's HTTP handler ran: it
+	// always leaves a raw response, an empty one when sending failed. Its
+	// errors are not looked at for this: an attempt whose credentials
+	// failed carries the error of the credentials' own operation (an STS
+	// call's response error, say), which is not this attempt's.
 	sent := false
 	if resp, ok := awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response); ok && resp != nil && resp.Response != nil {
-		sent = true
+		sent = !canceled
 		metric.HTTPStatusCode = resp.StatusCode
 		metric.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
 		metric.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
 		metric.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
 	}
 	if err != nil {
-		var sendErr *smithyhttp.RequestSendError
-		var respErr *smithyhttp.ResponseError
-		switch {
-		case errors.As(err, &sendErr):
-			sent = true
-		case metric.HTTPStatusCode == 0 && errors.As(err, &respErr):
-			sent = true
-			metric.HTTPStatusCode = respErr.HTTPStatusCode()
-		}
 		metric.SetException(classify(err))
 	}
 	metric.Service, metric.API, metric.Region = c.service, c.api, c.region

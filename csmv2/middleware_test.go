@@ -230,6 +230,21 @@ func TestPauseContinue(t *testing.T) {
 	assert.Equal(t, uint64(2), st.Queued)
 }
 
+func TestPausedDuringTheCall(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	stub := &stubHTTP{responses: []stubResponse{{status: 200, during: rep.Pause}}}
+	require.NoError(t, newTestClient(testConfig(rep, ""), "CSM Test", 1, stub).call(context.Background(), "Paused"))
+	rep.Continue()
+	require.NoError(t, newTestClient(testConfig(rep, ""), "CSM Test", 1, &stubHTTP{}).call(context.Background(), "Continued"))
+
+	events := flushAndEvents(t, agent)
+	require.Len(t, events, 2, "nothing of the call paused while it ran: %v", events)
+	for _, e := range events {
+		assert.Equal(t, "Continued", e["Api"])
+	}
+	assert.Equal(t, uint64(2), rep.Stats().DroppedPaused, "its attempt and its call")
+}
+
 func TestSessionTokenOnlyToLoopback(t *testing.T) {
 	rep, agent := startReporter(t, "")
 	csmv2.SetSendsTokenForTest(rep, false)

@@ -165,11 +165,18 @@ var assumeRoleResponse = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/d
   <ResponseMetadata><RequestId>STSREQ1</RequestId></ResponseMetadata>
 </AssumeRoleResponse>`
 
+var accessDeniedResponse = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not allowed to assume the role</Message></Error>
+  <RequestId>STSREQ2</RequestId>
+</ErrorResponse>`
+
 // fakeSTSAndS3 answers STS AssumeRole (a form POST to /) and S3 GetObject,
 // and records the access key each S3 request was signed with.
 type fakeSTSAndS3 struct {
 	t  *testing.T
 	mu sync.Mutex
+	// denied makes AssumeRole fail with AccessDenied.
+	denied bool
 	// assumeRoles counts the AssumeRole calls.
 	assumeRoles int
 	// s3Keys are the access keys of the S3 requests' signatures.
@@ -188,6 +195,12 @@ func (f *fakeSTSAndS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		assert.Equal(f.t, roleARN, form.Get("RoleArn"))
 		f.assumeRoles++
+		if f.denied {
+			reply{status: http.StatusForbidden, header: map[string]string{
+				"Content-Type": "text/xml", "x-amzn-RequestId": "STSREQ2",
+			}, body: accessDeniedResponse}.write(w)
+			return
+		}
 		reply{status: 200, header: map[string]string{
 			"Content-Type": "text/xml", "x-amzn-RequestId": "STSREQ1",
 		}, body: assumeRoleResponse}.write(w)
@@ -255,6 +268,46 @@ func TestNestedCredentialsCall(t *testing.T) {
 		order = append(order, e["Service"].(string)+"/"+e["Type"].(string))
 	}
 	assert.Equal(t, wantOrder, order)
+}
+
+// TestNestedCredentialsCallFails makes an S3 call whose credentials' STS
+// AssumeRole is denied: the STS call reports its own 403 and AccessDenied,
+// and the S3 call, which never reached the network, reports no attempt, no
+// status and no AwsException of its own: the STS error is not the S3
+// call's.
+func TestNestedCredentialsCallFails(t *testing.T) {
+	rep, agent := startReporter(t)
+	fake := &fakeSTSAndS3{t: t, denied: true}
+	cfg := loadConfig(t, newServer(t, fake))
+	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	s3cfg := cfg.Copy()
+	s3cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN))
+
+	require.Error(t, getObject(testContext(t), newS3(s3cfg)))
+	fake.mu.Lock()
+	assert.Empty(t, fake.s3Keys, "S3 got no request")
+	fake.mu.Unlock()
+
+	events := collect(t, rep, agent)
+	var order []string
+	for _, e := range events {
+		order = append(order, e["Service"].(string)+"/"+e["Type"].(string))
+	}
+	require.Equal(t, []string{"STS/ApiCallAttempt", "STS/ApiCall", "S3/ApiCallAttempt", "S3/ApiCall"}, order)
+	assertFields(t, events[0], map[string]string{"HttpStatusCode": "403", "AwsException": "AccessDenied"})
+	assertFields(t, events[1], map[string]string{
+		"AttemptCount": "1", "FinalHttpStatusCode": "403", "FinalAwsException": "AccessDenied", "MaxRetriesExceeded": "0",
+	})
+	s3Attempt, s3Call := events[2], events[3]
+	assertFields(t, s3Attempt, map[string]string{"SdkException": "Error"})
+	assert.Contains(t, s3Attempt["SdkExceptionMessage"], "AccessDenied", "the message says why")
+	for _, field := range []string{"HttpStatusCode", "AwsException", "AccessKey"} {
+		assert.NotContains(t, s3Attempt, field)
+	}
+	assertFields(t, s3Call, map[string]string{"AttemptCount": "0", "FinalSdkException": "Error", "MaxRetriesExceeded": "0"})
+	for _, field := range []string{"FinalHttpStatusCode", "FinalAwsException"} {
+		assert.NotContains(t, s3Call, field)
+	}
 }
 
 // ddbPages answers ListTables with three pages of one table each.
