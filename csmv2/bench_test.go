@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/require"
@@ -17,18 +18,15 @@ import (
 
 // BenchmarkMiddleware measures only what the CSM middleware add to an API
 // call of one attempt, as package csm's BenchmarkHandlers does for its
-// handlers: the call middleware around the attempt middleware around a
-// canned, signed, successful attempt, called directly rather than through a
-// stack (see newPairRun). The reporter sends to a socket on 127.0.0.1 that
-// nobody reads.
+// handlers: the call middleware around aws-sdk-go-v2's retry middleware
+// around the attempt middleware around a canned, signed, successful
+// attempt, called directly rather than through a stack (see newPairRun).
+// reporter=none is the retry middleware and the canned attempt alone. The
+// reporter sends to a socket on 127.0.0.1 that nobody reads.
 func BenchmarkMiddleware(b *testing.B) {
-	for _, paused := range []bool{false, true} {
-		name := "reporter=on"
-		if paused {
-			name = "reporter=paused"
-		}
-		b.Run(name, func(b *testing.B) {
-			run := newPairRun(b, paused)
+	for _, mode := range pairModes {
+		b.Run("reporter="+mode, func(b *testing.B) {
+			run := newPairRun(b, mode)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -38,20 +36,29 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
-// newPairRun starts the process's reporter towards a socket nobody reads
-// (paused or not), and returns a function that runs one API call of one
-// attempt through the CSM middleware pair alone.
-func newPairRun(tb testing.TB, paused bool) func() {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = conn.Close() })
-	r, err := report.Start("bench", conn.LocalAddr().String(), report.DefaultQueueCapacity)
-	require.NoError(tb, err)
-	tb.Cleanup(report.ResetForTest)
-	if paused {
-		r.Pause()
+// pairModes are newPairRun's modes: without the middleware, with them, and
+// with them on a paused reporter.
+var pairModes = []string{"none", "on", "paused"}
+
+// newPairRun returns a function that runs one API call of one attempt
+// through aws-sdk-go-v2's retry middleware, with the CSM middleware pair
+// around and inside it unless mode is "none". For "on" and "paused" it
+// starts the process's reporter towards a socket nobody reads.
+func newPairRun(tb testing.TB, mode string) func() {
+	var call *callMiddleware
+	var attempt *attemptMiddleware
+	if mode != "none" {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		require.NoError(tb, err)
+		tb.Cleanup(func() { _ = conn.Close() })
+		r, err := report.Start("bench", conn.LocalAddr().String(), report.DefaultQueueCapacity)
+		require.NoError(tb, err)
+		tb.Cleanup(report.ResetForTest)
+		if mode == "paused" {
+			r.Pause()
+		}
+		call, attempt = &callMiddleware{rep: r}, &attemptMiddleware{rep: r}
 	}
-	call, attempt := &callMiddleware{rep: r}, &attemptMiddleware{rep: r}
 
 	req := &smithyhttp.Request{Request: &http.Request{
 		URL: &url.URL{Scheme: "https", Host: "dynamodb.us-west-2.amazonaws.com", Path: "/"},
@@ -60,15 +67,29 @@ func newPairRun(tb testing.TB, paused bool) func() {
 			"User-Agent":    {"aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26.8 md/GOOS#linux md/GOARCH#amd64 api/dynamodb#1.74.0 m/E"},
 		},
 	}}
-	metadata := rawResponseMetadata(tb, &smithyhttp.Response{Response: &http.Response{
+	resp := &smithyhttp.Response{Response: &http.Response{
 		StatusCode: 200,
 		Header:     http.Header{"X-Amzn-Requestid": {"BENCHREQ"}},
-	}})
-	sent := finalizeFunc(func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
-		return middleware.FinalizeOutput{}, metadata, nil
+	}}
+	// The canned attempt returns fresh metadata holding the raw response,
+	// through aws-sdk-go-v2's AddRawResponseToMetadata middleware.
+	raw := rawResponseMiddleware(tb)
+	canned := deserializeFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		return middleware.DeserializeOutput{RawResponse: resp}, middleware.Metadata{}, nil
 	})
+	sent := finalizeFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		_, md, err := raw.HandleDeserialize(ctx, middleware.DeserializeInput{}, canned)
+		return middleware.FinalizeOutput{}, md, err
+	})
+	var inner middleware.FinalizeHandler = sent
+	if attempt != nil {
+		inner = finalizeFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			return attempt.HandleFinalize(ctx, in, sent)
+		})
+	}
+	retrier := retry.NewAttemptMiddleware(retry.NewStandard(), smithyhttp.RequestCloner)
 	attempts := initializeFunc(func(ctx context.Context, _ middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
-		_, md, err := attempt.HandleFinalize(ctx, middleware.FinalizeInput{Request: req}, sent)
+		_, md, err := retrier.HandleFinalize(ctx, middleware.FinalizeInput{Request: req}, inner)
 		return middleware.InitializeOutput{}, md, err
 	})
 
@@ -77,7 +98,13 @@ func newPairRun(tb testing.TB, paused bool) func() {
 	ctx = middleware.WithStackValue(ctx, benchKey("pad1"), 1)
 	ctx = middleware.WithStackValue(ctx, benchKey("pad2"), 2)
 	return func() {
-		if _, _, err := call.HandleInitialize(ctx, middleware.InitializeInput{}, attempts); err != nil {
+		var err error
+		if call != nil {
+			_, _, err = call.HandleInitialize(ctx, middleware.InitializeInput{}, attempts)
+		} else {
+			_, _, err = attempts.HandleInitialize(ctx, middleware.InitializeInput{})
+		}
+		if err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -85,22 +112,19 @@ func newPairRun(tb testing.TB, paused bool) func() {
 
 type benchKey string
 
-// rawResponseMetadata returns the metadata in which aws-sdk-go-v2's
-// AddRawResponseToMetadata middleware puts resp.
-func rawResponseMetadata(tb testing.TB, resp *smithyhttp.Response) middleware.Metadata {
+// rawResponseMiddleware returns aws-sdk-go-v2's AddRawResponseToMetadata
+// middleware.
+func rawResponseMiddleware(tb testing.TB) middleware.DeserializeMiddleware {
 	stack := middleware.NewStack("Bench", smithyhttp.NewStackRequest)
 	require.NoError(tb, awsmiddleware.AddRawResponseToMetadata(stack))
-	h := middleware.DecorateHandler(handlerFunc(func(context.Context, interface{}) (interface{}, middleware.Metadata, error) {
-		return resp, middleware.Metadata{}, nil
-	}), stack)
-	_, metadata, err := h.Handle(context.Background(), struct{}{})
-	require.NoError(tb, err)
-	return metadata
+	m, ok := stack.Deserialize.Get("AddRawResponseToMetadata")
+	require.True(tb, ok)
+	return m
 }
 
-type handlerFunc func(context.Context, interface{}) (interface{}, middleware.Metadata, error)
+type deserializeFunc func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error)
 
-func (f handlerFunc) Handle(ctx context.Context, in interface{}) (interface{}, middleware.Metadata, error) {
+func (f deserializeFunc) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
 	return f(ctx, in)
 }
 

@@ -49,10 +49,13 @@
 // first in the Initialize step, which sees the whole call (validation
 // failures included) and sends the ApiCall datagram, and one in the
 // Finalize step right after the "Retry" middleware, which sees each attempt
-// and sends its ApiCallAttempt datagram. Per-call state is a stack value,
-// which the SDK clears for each operation, so that an operation run inside
-// another (a credentials provider's STS call, DynamoDB's endpoint
-// discovery) is an API call of its own. The access key and the session
+// and sends its ApiCallAttempt datagram. No state is passed down the
+// stack: each attempt leaves its request in the metadata it returns, which
+// the SDK's retry middleware keeps per attempt, and the call middleware
+// reads the attempts from there. An operation run inside another (a
+// credentials provider's STS call, DynamoDB's endpoint discovery) has
+// metadata of its own, so it is an API call of its own and leaves the outer
+// call's attempt count alone. The access key and the session
 // token are read from the signed request, never from the credentials
 // provider; the token is sent only to an agent on a loopback address.
 //

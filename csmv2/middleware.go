@@ -7,6 +7,7 @@ import (
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -73,21 +74,18 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(rep.attempt, retryID, middleware.After)
 }
 
-// callKey is the stack value key of the running call's *callState.
-type callKey struct{}
-
-// callState is what the call middleware and the attempts of one call share.
-type callState struct {
-	start time.Time
-	// Where the call runs, read once from the call's stack values.
-	service, api, region string
-	// attempts counts the attempts that reached the network: an attempt
-	// that failed before sending (its signing, say) is no attempt.
-	attempts int
-	// Of the last attempt.
-	status    int
-	userAgent string
-}
+// attemptKey is the metadata key under which the attempt middleware leaves
+// the attempt's request (a *smithyhttp.Request) for the call middleware,
+// when the attempt reached the network; unsentKey, when it did not.
+// aws-sdk-go-v2's retry middleware keeps each attempt's metadata in the
+// call's (retry.GetAttemptResults), so the attempts report to their call
+// through the metadata the operation returns: no state is passed down the
+// stack, and an operation run inside another (a credentials provider's STS
+// call, DynamoDB's endpoint discovery) has metadata of its own.
+type (
+	attemptKey struct{}
+	unsentKey  struct{}
+)
 
 // callMiddleware sends the ApiCall datagram of each API call.
 type callMiddleware struct {
@@ -102,40 +100,51 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	out middleware.InitializeOutput, metadata middleware.Metadata, err error,
 ) {
 	// A call that starts while the reporter is paused is not reported,
-	// nor are its attempts: its drop is counted, and nothing else done.
+	// nor are its attempts: each counts its drop, and nothing else is done.
 	if !m.rep.Enabled() {
 		return next.HandleInitialize(ctx, in)
 	}
-	c := &callState{
-		start: time.Now(),
+	start := time.Now()
+	out, metadata, err = next.HandleInitialize(ctx, in)
+	// Paused during the call: its ApiCall is not sent either.
+	if !m.rep.Enabled() {
+		return out, metadata, err
+	}
+	metric := report.Metric{
+		Kind:     report.KindAPICall,
+		ClientID: m.rep.ClientID(),
 		// Newer SDKs set these before the stack runs; older ones in their
 		// RegisterServiceMetadata middleware, which AddMiddleware puts
 		// this one after.
-		service: awsmiddleware.GetServiceID(ctx),
-		api:     awsmiddleware.GetOperationName(ctx),
-		region:  awsmiddleware.GetRegion(ctx),
+		Service:   awsmiddleware.GetServiceID(ctx),
+		API:       awsmiddleware.GetOperationName(ctx),
+		Region:    awsmiddleware.GetRegion(ctx),
+		Timestamp: report.UnixMilli(start),
+		Latency:   time.Since(start).Milliseconds(),
 	}
-	out, metadata, err = next.HandleInitialize(middleware.WithStackValue(ctx, callKey{}, c), in)
-	metric := report.Metric{
-		Kind:           report.KindAPICall,
-		ClientID:       m.rep.ClientID(),
-		Service:        c.service,
-		API:            c.api,
-		Region:         c.region,
-		Timestamp:      report.UnixMilli(c.start),
-		Latency:        time.Since(c.start).Milliseconds(),
-		AttemptCount:   c.attempts,
-		HTTPStatusCode: c.status,
-		UserAgent:      c.userAgent,
+	if results, ok := retry.GetAttemptResults(metadata); ok && len(results.Results) > 0 {
+		for _, r := range results.Results {
+			if r.ResponseMetadata.Get(attemptKey{}) != nil {
+				metric.AttemptCount++
+			}
+		}
+		last := results.Results[len(results.Results)-1].ResponseMetadata
+		req, sent := last.Get(attemptKey{}).(*smithyhttp.Request)
+		if !sent {
+			req, _ = last.Get(unsentKey{}).(*smithyhttp.Request)
+		}
+		if req != nil && req.Request != nil {
+			metric.UserAgent = report.Header(req.Header, "User-Agent")
+		}
+		if resp, ok := awsmiddleware.GetRawResponse(last).(*smithyhttp.Response); sent && ok && resp != nil && resp.Response != nil {
+			metric.HTTPStatusCode = resp.StatusCode
+		}
 	}
 	if err != nil {
 		metric.SetException(classify(err))
 		metric.MaxRetriesExceeded = retriesExhausted(err)
 	}
-	// Paused during the call: its ApiCall is not sent either.
-	if m.rep.Enabled() {
-		m.rep.Push(&metric)
-	}
+	m.rep.Push(&metric)
 	return out, metadata, err
 }
 
@@ -153,24 +162,46 @@ func (*attemptMiddleware) ID() string { return AttemptMiddlewareID }
 func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	out middleware.FinalizeOutput, metadata middleware.Metadata, err error,
 ) {
-	c, _ := middleware.GetStackValue(ctx, callKey{}).(*callState)
-	if c == nil {
-		// The call started while the reporter was paused: its attempts
-		// are not reported either.
-		m.rep.CountPaused()
+	// Paused: the attempt is neither reported nor counted in its call's
+	// AttemptCount. (A call during which the reporter is paused and then
+	// continued can therefore be reported with fewer attempts than it
+	// made.)
+	if !m.rep.Enabled() {
 		return next.HandleFinalize(ctx, in)
 	}
-	// The attempt's start as an offset from the call's: a monotonic clock
-	// read costs less than a wall clock one.
-	offset := time.Since(c.start)
+	start := time.Now()
 	// Older SDKs try an attempt whose context is already done; its
 	// failure reaches no network.
 	canceled := ctx.Err() != nil
 	out, metadata, err = next.HandleFinalize(ctx, in)
 
-	var metric report.Metric
-	metric.Kind = report.KindAPICallAttempt
-	if req, ok := in.Request.(*smithyhttp.Request); ok && req.Request != nil {
+	// The attempt reached the network when the SDK's HTTP handler ran: it
+	// always leaves a raw response, an empty one when sending failed. Its
+	// errors are not looked at for this: an attempt whose credentials
+	// failed carries the error of the credentials' own operation (an STS
+	// call's response error, say), which is not this attempt's.
+	resp, _ := awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response)
+	sent := resp != nil && resp.Response != nil && !canceled
+	req, _ := in.Request.(*smithyhttp.Request)
+	if sent {
+		metadata.Set(attemptKey{}, req)
+	} else {
+		metadata.Set(unsentKey{}, req)
+	}
+	// Paused during the attempt: counted in its call, not reported.
+	if !m.rep.Enabled() {
+		return out, metadata, err
+	}
+
+	metric := report.Metric{
+		Kind:      report.KindAPICallAttempt,
+		ClientID:  m.rep.ClientID(),
+		Service:   awsmiddleware.GetServiceID(ctx),
+		API:       awsmiddleware.GetOperationName(ctx),
+		Region:    awsmiddleware.GetRegion(ctx),
+		Timestamp: report.UnixMilli(start),
+	}
+	if req != nil && req.Request != nil {
 		if req.URL != nil {
 			metric.Fqdn = hostname(req.URL.Host)
 		}
@@ -180,14 +211,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 			metric.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
 		}
 	}
-	// The attempt reached the network when the SDK's HTTP handler ran: it
-	// always leaves a raw response, an empty one when sending failed. Its
-	// errors are not looked at for this: an attempt whose credentials
-	// failed carries the error of the credentials' own operation (an STS
-	// call's response error, say), which is not this attempt's.
-	sent := false
-	if resp, ok := awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response); ok && resp != nil && resp.Response != nil {
-		sent = !canceled
+	if resp != nil && resp.Response != nil {
 		metric.HTTPStatusCode = resp.StatusCode
 		metric.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
 		metric.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
@@ -196,18 +220,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	if err != nil {
 		metric.SetException(classify(err))
 	}
-	metric.Service, metric.API, metric.Region = c.service, c.api, c.region
-
-	if sent {
-		c.attempts++
-	}
-	c.status, c.userAgent = metric.HTTPStatusCode, metric.UserAgent
-	if !m.rep.Enabled() {
-		return out, metadata, err
-	}
-	metric.ClientID = m.rep.ClientID()
-	metric.Timestamp = report.UnixMilli(c.start.Add(offset))
-	metric.AttemptLatency = (time.Since(c.start) - offset).Milliseconds()
+	metric.AttemptLatency = time.Since(start).Milliseconds()
 	m.rep.Push(&metric)
 	return out, metadata, err
 }
