@@ -63,7 +63,7 @@ func TestAttemptFields(t *testing.T) {
 
 func TestInjectHandlersIdempotent(t *testing.T) {
 	rep, agent := startReporter(t, "")
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	sess, err := session.NewSession(testConfig(&stubTransport{}))
 	require.NoError(t, err)
 	before := sess.Handlers.Complete.Len()
@@ -90,7 +90,7 @@ func TestInjectHandlersReplacesOriginal(t *testing.T) {
 	require.Equal(t, 1, handlers.Complete.Len())
 	require.Equal(t, 1, handlers.CompleteAttempt.Len())
 
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	sess, err := session.NewSession(testConfig(&stubTransport{}))
 	require.NoError(t, err)
 	sess.Handlers.Complete = handlers.Complete
@@ -348,7 +348,7 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 func TestHandlersDoNotAllocate(t *testing.T) {
 	skipUnderRace(t)
 	rep, _ := startReporter(t, "allocs")
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	replay := newReplay(t, rep, stubResponse{
 		Status: 503, ErrorCode: "ServiceUnavailable", ErrorMessage: "busy",
 		Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
@@ -369,7 +369,7 @@ func TestDropPathDoesNotAllocate(t *testing.T) {
 	csm.MetricsChannelSize = 1
 	t.Cleanup(func() { csm.MetricsChannelSize = size })
 	rep, _ := startReporter(t, "drops")
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	replay := newReplay(t, rep)
 	assert.Zero(t, testing.AllocsPerRun(1000, replay.call))
 	st := rep.Stats()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -54,28 +53,11 @@ const (
 	testSessionToken = "test-session-token"
 )
 
-// isolateEnv hides this machine's AWS settings from the test: every AWS_
-// variable is emptied (which both aws-sdk-go and this package read as unset),
-// and the shared config and credentials files are ones that do not exist.
-func isolateEnv(t testing.TB) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") {
-			t.Setenv(kv[:strings.IndexByte(kv, '=')], "")
-		}
-	}
-	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("HOME", dir)
-}
-
 // enableThroughEnv sets the environment so that CSM is enabled and reports
 // to sdkAgent, whose earlier datagrams are forgotten.
 func enableThroughEnv(t *testing.T) {
 	t.Helper()
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	t.Setenv("AWS_CSM_ENABLED", "true")
 	t.Setenv("AWS_CSM_PORT", sdkAgent.Port())
 	sdkAgent.Sync(t)
@@ -109,7 +91,7 @@ func testConfig(transport http.RoundTripper) *aws.Config {
 // reports, answered by transport.
 func newInstrumentedClient(t *testing.T, rep *csm.Reporter, transport http.RoundTripper, cfgs ...*aws.Config) *client.Client {
 	t.Helper()
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	sess, err := session.NewSession(append([]*aws.Config{testConfig(transport)}, cfgs...)...)
 	require.NoError(t, err)
 	rep.InjectHandlers(&sess.Handlers)

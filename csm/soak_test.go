@@ -38,7 +38,7 @@ func TestSoak(t *testing.T) {
 		length = d
 	}
 
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	agent := testutil.NewSink(t)
 	// Enabled through the config file, which aws-sdk-go's session reads
 	// only with AWS_SDK_LOAD_CONFIG: its built-in CSM stays out of it.

@@ -22,7 +22,7 @@ import (
 
 func TestEnable(t *testing.T) {
 	t.Run("disabled: nothing added", func(t *testing.T) {
-		isolateEnv(t)
+		testutil.IsolateEnv(t)
 		cfg := aws.Config{}
 		rep, err := csmv2.Enable(&cfg)
 		assert.NoError(t, err)
@@ -30,7 +30,7 @@ func TestEnable(t *testing.T) {
 		assert.Empty(t, cfg.APIOptions)
 	})
 	t.Run("enabled: the middleware added, the calls reported", func(t *testing.T) {
-		isolateEnv(t)
+		testutil.IsolateEnv(t)
 		agent := testutil.NewAgent(t)
 		t.Cleanup(report.ResetForTest)
 		t.Setenv("AWS_CSM_ENABLED", "true")
@@ -66,7 +66,7 @@ func TestEnableSettingErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			isolateEnv(t)
+			testutil.IsolateEnv(t)
 			t.Cleanup(report.ResetForTest)
 			t.Setenv("AWS_CSM_ENABLED", "true")
 			t.Setenv(tc.key, tc.value)

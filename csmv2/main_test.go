@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,25 +27,11 @@ const (
 	testSecretKey = "test-secret-key-never-sent"
 )
 
-// isolateEnv hides this machine's AWS settings from the test.
-func isolateEnv(t testing.TB) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") {
-			t.Setenv(kv[:strings.IndexByte(kv, '=')], "")
-		}
-	}
-	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	t.Setenv("HOME", dir)
-}
-
 // startReporter starts the process's reporter towards a new agent, and
 // stops it when the test ends.
 func startReporter(t *testing.T, clientID string) (*csmv2.Reporter, *testutil.Agent) {
 	t.Helper()
-	isolateEnv(t)
+	testutil.IsolateEnv(t)
 	agent := testutil.NewAgent(t)
 	rep, err := csmv2.Start(clientID, agent.Addr())
 	require.NoError(t, err)
