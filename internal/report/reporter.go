@@ -167,9 +167,3 @@ func (rep *Reporter) Stats() Stats {
 func (rep *Reporter) Flush(ctx context.Context) error {
 	return rep.queue.flush(ctx)
 }
-
-// CountPaused counts a metric not produced because the reporter was paused
-// when its API call started.
-func (rep *Reporter) CountPaused() {
-	rep.stats.droppedPaused.Add(1)
-}
