@@ -13,3 +13,9 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
+
+require github.com/opencsm/csm-go/report v0.1.0
+
+// Development in this repository uses the working tree; a release requires
+// the tagged versions above (docs/releasing.md).
+replace github.com/opencsm/csm-go/report => ./report

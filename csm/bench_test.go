@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // benchReporters returns the original reporter and ours, plus "none" for an
@@ -25,7 +25,7 @@ func benchReporters(b *testing.B) []struct {
 	name string
 	rep  injector
 } {
-	testutil.IsolateEnv(b)
+	reporttest.IsolateEnv(b)
 	original := startOriginal(b, deafSocket(b))
 	ours, err := csm.Start("bench", deafSocket(b))
 	require.NoError(b, err)
@@ -102,7 +102,7 @@ func BenchmarkHandlers(b *testing.B) {
 // BenchmarkHandlersPaused measures the handlers of a paused reporter: an
 // atomic load in each, and the count of the two metrics dropped.
 func BenchmarkHandlersPaused(b *testing.B) {
-	testutil.IsolateEnv(b)
+	reporttest.IsolateEnv(b)
 	rep, err := csm.Start("bench", deafSocket(b))
 	require.NoError(b, err)
 	b.Cleanup(csm.ResetForTest)

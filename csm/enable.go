@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 const (

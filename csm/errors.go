@@ -3,7 +3,7 @@ package csm
 import (
 	"fmt"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 // A SettingError reports a CSM setting whose value cannot be used. Enable

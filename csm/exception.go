@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/request"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 // classify turns a request error into a CSM exception.

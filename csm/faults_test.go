@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // TestAgentRestarts stops the agent and starts another on the same port:
 // metrics resume without anything done by the program.
 func TestAgentRestarts(t *testing.T) {
-	agent := testutil.NewAgent(t)
+	agent := reporttest.NewAgent(t)
 	addr := agent.Addr()
 	rep, err := csm.Start("", addr)
 	require.NoError(t, err)
@@ -33,7 +33,7 @@ func TestAgentRestarts(t *testing.T) {
 		require.NoError(t, rep.Flush(testContext(t)))
 	}
 
-	restarted := testutil.NewAgentOn(t, addr)
+	restarted := reporttest.NewAgentOn(t, addr)
 	require.NoError(t, callOperation(c, "After1"))
 	require.NoError(t, rep.Flush(testContext(t)))
 	require.NoError(t, callOperation(c, "After2"))
@@ -103,7 +103,7 @@ func heapInUse() int64 {
 
 // TestIPv6Agent reports to an agent on [::1].
 func TestIPv6Agent(t *testing.T) {
-	agent, err := testutil.Listen("[::1]:0")
+	agent, err := reporttest.Listen("[::1]:0")
 	if err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}

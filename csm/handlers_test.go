@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func TestAttemptFields(t *testing.T) {
@@ -63,7 +63,7 @@ func TestAttemptFields(t *testing.T) {
 
 func TestInjectHandlersIdempotent(t *testing.T) {
 	rep, agent := startReporter(t, "")
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	sess, err := session.NewSession(testConfig(&stubTransport{}))
 	require.NoError(t, err)
 	before := sess.Handlers.Complete.Len()
@@ -90,7 +90,7 @@ func TestInjectHandlersReplacesOriginal(t *testing.T) {
 	require.Equal(t, 1, handlers.Complete.Len())
 	require.Equal(t, 1, handlers.CompleteAttempt.Len())
 
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	sess, err := session.NewSession(testConfig(&stubTransport{}))
 	require.NoError(t, err)
 	sess.Handlers.Complete = handlers.Complete
@@ -316,7 +316,7 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 			case "", "localhost":
 				listen = "127.0.0.1"
 			}
-			agent, err := testutil.Listen(listen + ":0")
+			agent, err := reporttest.Listen(listen + ":0")
 			if err != nil {
 				// No IPv6, or no 127.0.0.2 (macOS): nothing to test.
 				t.Skipf("cannot listen on %s here: %v", listen, err)
@@ -348,7 +348,7 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 func TestHandlersDoNotAllocate(t *testing.T) {
 	skipUnderRace(t)
 	rep, _ := startReporter(t, "allocs")
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	replay := newReplay(t, rep, stubResponse{
 		Status: 503, ErrorCode: "ServiceUnavailable", ErrorMessage: "busy",
 		Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
@@ -369,7 +369,7 @@ func TestDropPathDoesNotAllocate(t *testing.T) {
 	csm.MetricsChannelSize = 1
 	t.Cleanup(func() { csm.MetricsChannelSize = size })
 	rep, _ := startReporter(t, "drops")
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	replay := newReplay(t, rep)
 	assert.Zero(t, testing.AllocsPerRun(1000, replay.call))
 	st := rep.Stats()

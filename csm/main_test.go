@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/conformance"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/conformance"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // sdkAgent receives the datagrams of tests that enable CSM through the
@@ -26,13 +26,13 @@ import (
 // too, and that reporter is process-wide and panics when started again with
 // another address or client ID, so every such test uses this one agent and
 // the empty client ID.
-var sdkAgent *testutil.Agent
+var sdkAgent *reporttest.Agent
 
 func TestMain(m *testing.M) {
 	conformance.RunChild(runConformanceCase)
 	var err error
 	flag.Parse()
-	sdkAgent, err = testutil.Listen("127.0.0.1:0")
+	sdkAgent, err = reporttest.Listen("127.0.0.1:0")
 	if err == nil && flag.Lookup("test.bench").Value.String() == "" {
 		// Fix the built-in reporter's settings before any test can.
 		// Benchmarks start it towards a socket of their own.
@@ -57,7 +57,7 @@ const (
 // to sdkAgent, whose earlier datagrams are forgotten.
 func enableThroughEnv(t *testing.T) {
 	t.Helper()
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	t.Setenv("AWS_CSM_ENABLED", "true")
 	t.Setenv("AWS_CSM_PORT", sdkAgent.Port())
 	sdkAgent.Sync(t)
@@ -67,9 +67,9 @@ func enableThroughEnv(t *testing.T) {
 
 // startReporter starts the process's reporter towards a new test agent and
 // stops it when the test ends.
-func startReporter(t *testing.T, clientID string) (*csm.Reporter, *testutil.Agent) {
+func startReporter(t *testing.T, clientID string) (*csm.Reporter, *reporttest.Agent) {
 	t.Helper()
-	agent := testutil.NewAgent(t)
+	agent := reporttest.NewAgent(t)
 	rep, err := csm.Start(clientID, agent.Addr())
 	require.NoError(t, err)
 	t.Cleanup(csm.ResetForTest)
@@ -91,7 +91,7 @@ func testConfig(transport http.RoundTripper) *aws.Config {
 // reports, answered by transport.
 func newInstrumentedClient(t *testing.T, rep *csm.Reporter, transport http.RoundTripper, cfgs ...*aws.Config) *client.Client {
 	t.Helper()
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	sess, err := session.NewSession(append([]*aws.Config{testConfig(transport)}, cfgs...)...)
 	require.NoError(t, err)
 	rep.InjectHandlers(&sess.Handlers)
@@ -99,7 +99,7 @@ func newInstrumentedClient(t *testing.T, rep *csm.Reporter, transport http.Round
 }
 
 // flushAndSync waits until everything rep queued has reached agent.
-func flushAndSync(t *testing.T, rep *csm.Reporter, agent *testutil.Agent) {
+func flushAndSync(t *testing.T, rep *csm.Reporter, agent *reporttest.Agent) {
 	t.Helper()
 	require.NoError(t, rep.Flush(testContext(t)))
 	agent.Sync(t)
@@ -116,7 +116,7 @@ func testContext(t *testing.T) context.Context {
 // callOnce makes one successful call of operation with c, waits until its
 // metrics have reached agent, and returns the two events: the attempt's
 // and the call's.
-func callOnce(t *testing.T, c *client.Client, operation string, rep *csm.Reporter, agent *testutil.Agent) []map[string]any {
+func callOnce(t *testing.T, c *client.Client, operation string, rep *csm.Reporter, agent *reporttest.Agent) []map[string]any {
 	t.Helper()
 	require.NoError(t, callOperation(c, operation))
 	flushAndSync(t, rep, agent)

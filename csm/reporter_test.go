@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func TestPauseContinue(t *testing.T) {
@@ -163,7 +163,7 @@ func TestConcurrentControl(t *testing.T) {
 // refuses the datagrams (ECONNREFUSED on the next write), which the reporter
 // counts, and the API calls do not notice.
 func TestNoAgentListening(t *testing.T) {
-	closed := testutil.NewAgent(t)
+	closed := reporttest.NewAgent(t)
 	addr := closed.Addr()
 	closed.Close()
 

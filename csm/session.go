@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/session"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 // Enable turns on CSM for sess as the settings ask, the way aws-sdk-go's

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // builtInSession returns a session made without CSM and one made with
@@ -22,7 +22,7 @@ import (
 // on its built-in CSM.
 func builtInSession(t *testing.T) (plain, sess *session.Session) {
 	t.Helper()
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	plain, err := session.NewSession(testConfig(&stubTransport{}))
 	require.NoError(t, err)
 	enableThroughEnv(t)
@@ -35,7 +35,7 @@ func builtInSession(t *testing.T) (plain, sess *session.Session) {
 }
 
 func TestEnableDisabled(t *testing.T) {
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	t.Cleanup(csm.ResetForTest)
 	csm.ResetForTest()
 	sess, err := session.NewSession(testConfig(&stubTransport{}))
@@ -71,7 +71,7 @@ func TestEnableReplacesBuiltIn(t *testing.T) {
 }
 
 func TestEnableFromConfigFile(t *testing.T) {
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	t.Cleanup(csm.ResetForTest)
 	agent := startAgentForFile(t, "[profile aws_csm]\ncsm_enabled = true\ncsm_client_id = from-file\ncsm_port = %s\n")
 
@@ -88,9 +88,9 @@ func TestEnableFromConfigFile(t *testing.T) {
 
 // startAgentForFile starts an agent and writes the shared config file from
 // format, with the agent's port for its one %s.
-func startAgentForFile(t *testing.T, format string) *testutil.Agent {
+func startAgentForFile(t *testing.T, format string) *reporttest.Agent {
 	t.Helper()
-	agent := testutil.NewAgent(t)
+	agent := reporttest.NewAgent(t)
 	path := filepath.Join(t.TempDir(), "config")
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(format, agent.Port())), 0o600))
 	t.Setenv("AWS_CONFIG_FILE", path)
@@ -149,7 +149,7 @@ func TestEnableRemovesBuiltInWhenOff(t *testing.T) {
 // TestEnableFromCredentialsFile: aws-sdk-go reads [aws_csm] from the shared
 // credentials file too, and so does Enable.
 func TestEnableFromCredentialsFile(t *testing.T) {
-	testutil.IsolateEnv(t)
+	reporttest.IsolateEnv(t)
 	t.Cleanup(csm.ResetForTest)
 	path := filepath.Join(t.TempDir(), "credentials")
 	require.NoError(t, os.WriteFile(path, []byte("[aws_csm]\ncsm_enabled = true\ncsm_port = "+sdkAgent.Port()+"\n"), 0o600))
@@ -214,7 +214,7 @@ func TestSettingErrors(t *testing.T) {
 				_, err := csm.Start("", sdkAgent.Addr())
 				require.NoError(t, err)
 			}
-			testutil.IsolateEnv(t)
+			reporttest.IsolateEnv(t)
 			sess, err := session.NewSession(testConfig(&stubTransport{}))
 			require.NoError(t, err)
 			before := sess.Handlers.Complete.Len()

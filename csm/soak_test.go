@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // soakEnv sets how long TestSoak runs ("30s"); without it, a short run.
@@ -38,8 +38,8 @@ func TestSoak(t *testing.T) {
 		length = d
 	}
 
-	testutil.IsolateEnv(t)
-	agent := testutil.NewSink(t)
+	reporttest.IsolateEnv(t)
+	agent := reporttest.NewSink(t)
 	// Enabled through the config file, which aws-sdk-go's session reads
 	// only with AWS_SDK_LOAD_CONFIG: its built-in CSM stays out of it.
 	config := filepath.Join(t.TempDir(), "config")

@@ -13,7 +13,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 // BenchmarkMiddleware measures only what the CSM middleware add to an API

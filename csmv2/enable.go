@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/report"
 )
 
 // Enable turns on CSM for the clients made from cfg afterwards, as the CSM

@@ -16,13 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func TestEnable(t *testing.T) {
 	t.Run("disabled: nothing added", func(t *testing.T) {
-		testutil.IsolateEnv(t)
+		reporttest.IsolateEnv(t)
 		cfg := aws.Config{}
 		rep, err := csmv2.Enable(&cfg)
 		assert.NoError(t, err)
@@ -30,8 +30,8 @@ func TestEnable(t *testing.T) {
 		assert.Empty(t, cfg.APIOptions)
 	})
 	t.Run("enabled: the middleware added, the calls reported", func(t *testing.T) {
-		testutil.IsolateEnv(t)
-		agent := testutil.NewAgent(t)
+		reporttest.IsolateEnv(t)
+		agent := reporttest.NewAgent(t)
 		t.Cleanup(report.ResetForTest)
 		t.Setenv("AWS_CSM_ENABLED", "true")
 		t.Setenv("AWS_CSM_PORT", agent.Port())
@@ -66,7 +66,7 @@ func TestEnableSettingErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			testutil.IsolateEnv(t)
+			reporttest.IsolateEnv(t)
 			t.Cleanup(report.ResetForTest)
 			t.Setenv("AWS_CSM_ENABLED", "true")
 			t.Setenv(tc.key, tc.value)

@@ -5,7 +5,6 @@ go 1.19
 require (
 	github.com/aws/aws-sdk-go-v2 v1.0.0
 	github.com/aws/smithy-go v1.0.0
-	github.com/opencsm/csm-go v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -15,4 +14,8 @@ require (
 	golang.org/x/sys v0.30.0 // indirect
 )
 
-replace github.com/opencsm/csm-go => ../
+require github.com/opencsm/csm-go/report v0.1.0
+
+// Development in this repository uses the working tree; a release requires
+// the tagged versions above (docs/releasing.md).
+replace github.com/opencsm/csm-go/report => ../report

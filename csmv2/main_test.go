@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/conformance"
-	"github.com/opencsm/csm-go/internal/report"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/conformance"
+	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,10 +29,10 @@ const (
 
 // startReporter starts the process's reporter towards a new agent, and
 // stops it when the test ends.
-func startReporter(t *testing.T, clientID string) (*csmv2.Reporter, *testutil.Agent) {
+func startReporter(t *testing.T, clientID string) (*csmv2.Reporter, *reporttest.Agent) {
 	t.Helper()
-	testutil.IsolateEnv(t)
-	agent := testutil.NewAgent(t)
+	reporttest.IsolateEnv(t)
+	agent := reporttest.NewAgent(t)
 	rep, err := csmv2.Start(clientID, agent.Addr())
 	require.NoError(t, err)
 	t.Cleanup(report.ResetForTest)
@@ -52,7 +52,7 @@ func testConfig(rep *csmv2.Reporter, sessionToken string) aws.Config {
 }
 
 // flushAndEvents flushes the reporter and returns what the agent received.
-func flushAndEvents(t *testing.T, agent *testutil.Agent) []map[string]any {
+func flushAndEvents(t *testing.T, agent *reporttest.Agent) []map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -7,8 +7,6 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
-	github.com/opencsm/csm-go v0.0.0-00010101000000-000000000000
-	github.com/opencsm/csm-go/csmv2 v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -18,11 +16,20 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery v1.13.12 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
+	github.com/opencsm/csm-go/report v0.1.0 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
 
+require (
+	github.com/opencsm/csm-go v0.1.0
+	github.com/opencsm/csm-go/csmv2 v0.1.0
+)
+
+// Development in this repository uses the working tree; a release requires
+// the tagged versions above (docs/releasing.md).
 replace (
 	github.com/opencsm/csm-go => ../
 	github.com/opencsm/csm-go/csmv2 => ../csmv2
+	github.com/opencsm/csm-go/report => ../report
 )

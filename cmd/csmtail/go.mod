@@ -9,8 +9,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/smithy-go v1.28.9
-	github.com/opencsm/csm-go v0.0.0-00010101000000-000000000000
-	github.com/opencsm/csm-go/csmv2 v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.21.1
 	github.com/prometheus/client_model v0.6.1
 	github.com/prometheus/common v0.62.0
@@ -33,6 +31,7 @@ require (
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
 	github.com/klauspost/compress v1.17.11 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/opencsm/csm-go/report v0.1.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.35.0 // indirect
@@ -40,7 +39,15 @@ require (
 	google.golang.org/protobuf v1.36.1 // indirect
 )
 
+require (
+	github.com/opencsm/csm-go v0.1.0
+	github.com/opencsm/csm-go/csmv2 v0.1.0
+)
+
+// Development in this repository uses the working tree; a release requires
+// the tagged versions above (docs/releasing.md).
 replace (
 	github.com/opencsm/csm-go => ../..
 	github.com/opencsm/csm-go/csmv2 => ../../csmv2
+	github.com/opencsm/csm-go/report => ../../report
 )

@@ -2,11 +2,6 @@ module github.com/opencsm/csm-go/csmv2/v2test
 
 go 1.24
 
-replace (
-	github.com/opencsm/csm-go => ../../
-	github.com/opencsm/csm-go/csmv2 => ../
-)
-
 require (
 	github.com/aws/aws-sdk-go v1.55.8
 	github.com/aws/aws-sdk-go-v2 v1.48.0
@@ -16,8 +11,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/smithy-go v1.28.9
-	github.com/opencsm/csm-go v0.0.0-00010101000000-000000000000
-	github.com/opencsm/csm-go/csmv2 v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -39,4 +32,18 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
+)
+
+require (
+	github.com/opencsm/csm-go v0.1.0
+	github.com/opencsm/csm-go/csmv2 v0.1.0
+	github.com/opencsm/csm-go/report v0.1.0
+)
+
+// Development in this repository uses the working tree; a release requires
+// the tagged versions above (docs/releasing.md).
+replace (
+	github.com/opencsm/csm-go => ../../
+	github.com/opencsm/csm-go/csmv2 => ../
+	github.com/opencsm/csm-go/report => ../../report
 )

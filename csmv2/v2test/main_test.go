@@ -25,8 +25,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 const (
@@ -80,9 +80,9 @@ func isolateEnv(dir string) error {
 
 // startReporter starts the process's reporter towards a new test agent and
 // stops it when the test ends.
-func startReporter(t testing.TB) (*csmv2.Reporter, *testutil.Agent) {
+func startReporter(t testing.TB) (*csmv2.Reporter, *reporttest.Agent) {
 	t.Helper()
-	agent := testutil.NewAgent(t)
+	agent := reporttest.NewAgent(t)
 	rep, err := csmv2.Start(testClientID, agent.Addr())
 	require.NoError(t, err)
 	t.Cleanup(report.ResetForTest)
@@ -90,7 +90,7 @@ func startReporter(t testing.TB) (*csmv2.Reporter, *testutil.Agent) {
 }
 
 // flushAndSync waits until everything rep queued has reached agent.
-func flushAndSync(t testing.TB, rep *csmv2.Reporter, agent *testutil.Agent) {
+func flushAndSync(t testing.TB, rep *csmv2.Reporter, agent *reporttest.Agent) {
 	t.Helper()
 	require.NoError(t, rep.Flush(testContext(t)))
 	agent.Sync(t)
@@ -98,7 +98,7 @@ func flushAndSync(t testing.TB, rep *csmv2.Reporter, agent *testutil.Agent) {
 
 // collect waits until everything rep queued has reached agent, checks that
 // no datagram holds the secret key, and returns the events.
-func collect(t testing.TB, rep *csmv2.Reporter, agent *testutil.Agent, secrets ...string) []map[string]any {
+func collect(t testing.TB, rep *csmv2.Reporter, agent *reporttest.Agent, secrets ...string) []map[string]any {
 	t.Helper()
 	flushAndSync(t, rep, agent)
 	for _, raw := range agent.Raw() {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // datagram is one datagram and the address it came from.
@@ -102,7 +102,7 @@ func TestV1AndV2OneStream(t *testing.T) {
 	for _, d := range got {
 		assert.Equal(t, got[0].from, d.from, "every datagram comes from the one socket")
 		assert.NotContains(t, string(d.payload), testSecretKey)
-		e := testutil.Decode(t, d.payload)
+		e := reporttest.Decode(t, d.payload)
 		assertFields(t, e, map[string]string{
 			"ClientId": testClientID, "Service": "DynamoDB", "Api": "ListTables", "Region": testRegion,
 		})

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 const (
@@ -102,7 +102,7 @@ func Test(t *testing.T, defaultPath, secretKey string) {
 			profile := profile
 			t.Run(fmt.Sprintf("%02d %s [%s]", i, c.Description, profile), func(t *testing.T) {
 				t.Parallel()
-				agent := testutil.NewAgent(t)
+				agent := reporttest.NewAgent(t)
 				runCaseProcess(t, path, i, profile, suite.Config(c), agent.Port())
 				agent.Sync(t)
 

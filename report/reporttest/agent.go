@@ -1,5 +1,7 @@
-// Package testutil holds test helpers shared by the packages of this module.
-package testutil
+// Package reporttest holds what the tests of CSM integrations share: a CSM
+// agent on a loopback UDP socket that keeps what it receives, and a way to
+// hide the machine's AWS settings from a test.
+package reporttest
 
 import (
 	"bytes"

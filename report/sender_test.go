@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opencsm/csm-go/internal/testutil"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func testDatagrams(n int) [][]byte {
@@ -23,7 +23,7 @@ func testDatagrams(n int) [][]byte {
 
 func TestSenderPaths(t *testing.T) {
 	for _, batch := range []bool{true, false} {
-		agent := testutil.NewAgent(t)
+		agent := reporttest.NewAgent(t)
 		conn, err := net.DialUDP("udp", nil, mustResolve(t, agent.Addr()))
 		require.NoError(t, err)
 		s := newSender(conn)
