@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/report/conformance"
 	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/conformance"
 	"github.com/opencsm/csm-go/report/reporttest"
 )
 
