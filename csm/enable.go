@@ -8,12 +8,15 @@ import (
 	"github.com/opencsm/csm-go/report"
 )
 
+// The values are written out, not taken from package report, so that the
+// documentation shows them; TestDefaultAddress checks that they are report's.
+
 const (
 	// DefaultPort is used when no port is specified.
-	DefaultPort = report.DefaultPort
+	DefaultPort = "31000"
 
 	// DefaultHost is the host that will be used when none is specified.
-	DefaultHost = report.DefaultHost
+	DefaultHost = "127.0.0.1"
 )
 
 // MetricsChannelSize is the capacity, in metrics, of a reporter's queue. It
