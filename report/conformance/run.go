@@ -20,9 +20,11 @@ import (
 )
 
 const (
-	// CasesEnv names the suite file. When it is set, the suite is required
-	// and its absence fails the test instead of skipping it.
+	// CasesEnv names the suite file, which is then required. Set to
+	// SkipCases, it skips the conformance test.
 	CasesEnv = "CSM_CONFORMANCE_CASES"
+	// SkipCases, as the value of CasesEnv, skips the conformance test.
+	SkipCases = "skip"
 	// childEnv makes the test binary run one case and exit (see RunChild).
 	childEnv = "CSM_CONFORMANCE_CHILD"
 )
@@ -75,19 +77,33 @@ func runChild(spec string, run RunCase) error {
 // The suite writes its shared config keys into "the profile the
 // implementation reads for CSM": the implementations here read three, and
 // each case with shared config keys runs once per profile.
+//
+// A suite that cannot be read fails the test, unless CasesEnv is SkipCases
+// or the package's tests run from the module cache (a program's
+// `go test all`), where the suite beside the repository cannot be: a
+// skipped test is silent in `go test ./...` and `go test all`, which print
+// a passing package's output only with -v, and a conformance test that
+// does not run must be a decision, not an accident of the checkout.
 func Test(t *testing.T, defaultPath, secretKey string) {
-	path, required := os.Getenv(CasesEnv), true
-	if path == "" {
-		path, required = defaultPath, false
+	path := os.Getenv(CasesEnv)
+	if path == SkipCases {
+		t.Skipf("%s=%s: the conformance suite is not run", CasesEnv, SkipCases)
 	}
-	if _, err := os.Stat(path); err != nil {
-		if required {
-			t.Fatalf("%s=%s: %v", CasesEnv, path, err)
-		}
-		t.Skipf("conformance suite not found at %s (set %s to its path): %v", path, CasesEnv, err)
+	if path == "" {
+		path = defaultPath
 	}
 	path, err := filepath.Abs(path)
 	require.NoError(t, err)
+	if _, err := os.Stat(path); err != nil {
+		wd, _ := os.Getwd()
+		if os.Getenv(CasesEnv) == "" && inModuleCache(wd) {
+			t.Skipf("conformance suite not found at %s, as in the module cache: %v", path, err)
+		}
+		t.Fatalf("conformance suite not found: %v\n"+
+			"The suite is the cross-SDK CSM conformance suite's csm-cases.json. "+
+			"Set %s to its path, or %s=%s to run the other tests without it.",
+			err, CasesEnv, CasesEnv, SkipCases)
+	}
 	suite, err := Load(path)
 	require.NoError(t, err)
 	require.NotEmpty(t, suite.Cases)
@@ -114,6 +130,18 @@ func Test(t *testing.T, defaultPath, secretKey string) {
 			})
 		}
 	}
+}
+
+// inModuleCache reports whether dir is in the module cache, where every
+// module's directory is named module@version.
+func inModuleCache(dir string) bool {
+	for _, elem := range strings.Split(filepath.ToSlash(dir), "/") {
+		at := strings.LastIndexByte(elem, '@')
+		if at > 0 && len(elem) > at+2 && elem[at+1] == 'v' && '0' <= elem[at+2] && elem[at+2] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // runCaseProcess runs case i in a child process with the case's environment
