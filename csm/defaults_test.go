@@ -10,10 +10,14 @@ import (
 	"github.com/opencsm/csm-go/report"
 )
 
-// The default address is written out in package csm for its documentation;
-// it must stay the one the reporter uses and the one aws-sdk-go's package
-// declares.
-func TestDefaultAddress(t *testing.T) {
+// initialQueueCapacity is MetricsChannelSize before any test changes it.
+var initialQueueCapacity = csm.MetricsChannelSize
+
+// The default address and queue capacity are written out in package csm
+// for its documentation; they must stay those the reporter uses, and the
+// address the one aws-sdk-go's package declares.
+func TestDefaults(t *testing.T) {
+	assert.Equal(t, report.DefaultQueueCapacity, initialQueueCapacity)
 	assert.Equal(t, report.DefaultPort, csm.DefaultPort)
 	assert.Equal(t, report.DefaultHost, csm.DefaultHost)
 	assert.Equal(t, awscsm.DefaultPort, csm.DefaultPort)

@@ -8,8 +8,9 @@ import (
 	"github.com/opencsm/csm-go/report"
 )
 
-// The values are written out, not taken from package report, so that the
-// documentation shows them; TestDefaultAddress checks that they are report's.
+// The default values here and of MetricsChannelSize are written out, not
+// taken from package report, so that the documentation shows them;
+// TestDefaults checks that they are report's.
 
 const (
 	// DefaultPort is used when no port is specified.
@@ -35,7 +36,7 @@ const (
 // The default was 100 in the original package, which dropped most metrics
 // above about 20,000 API calls a second; see BENCHMARKS.md for the
 // measurements behind the current default.
-var MetricsChannelSize = report.DefaultQueueCapacity
+var MetricsChannelSize = 4096
 
 // mu guards wrapped, and makes Get and Start see one reporter.
 var mu sync.Mutex
