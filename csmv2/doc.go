@@ -43,6 +43,22 @@
 // panics instead). Pause, Continue, Stats and Flush act on the shared
 // reporter.
 //
+// # Short-lived programs
+//
+// The datagrams are sent by a goroutine. A program that exits right after
+// its calls, or an AWS Lambda handler, whose process may be frozen as soon
+// as it returns, calls Flush first so that its last metrics are not lost:
+//
+//	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+//	defer cancel()
+//	_ = csmv2.Get().Flush(ctx) // returns once what was queued is written, or when ctx ends
+//
+// # Dependencies
+//
+// The module needs aws-sdk-go-v2 and smithy-go v1.0.0 or later, and module
+// github.com/opencsm/csm-go/report, the core it shares with package csm. A
+// program that uses it has no part of aws-sdk-go v1 in its module graph.
+//
 // # What the middleware does
 //
 // Reporter.AddMiddleware adds two middleware to an operation's stack: one
