@@ -34,7 +34,7 @@ func TestParseSettings(t *testing.T) {
 		file: "[aws_csm]\ncsm_port = 31002\ncsm_client_id = file\ncsm_http_timing = true\n",
 		want: Settings{Enabled: true},
 	}, {
-		name: "credentials file",
+		name:  "credentials file",
 		creds: "[default]\naws_access_key_id = x\n[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
 		want:  Settings{Enabled: true, Port: Setting{"31003", "csm_port in [aws_csm] of /creds"}},
 	}, {
