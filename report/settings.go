@@ -73,13 +73,15 @@ type configFile struct {
 // file (AWS_CONFIG_FILE, else ~/.aws/config) and the shared credentials file
 // (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
 //
-// When AWS_CSM_ENABLED is set, the environment alone decides, as it does for
-// aws-sdk-go, and the files are not opened. A file that does not exist is
+// When AWS_CSM_ENABLED disables CSM (or is malformed), the files are not
+// opened: nothing they hold could change the outcome. A file that does not exist is
 // empty; one that exists and cannot be read (not a regular file, larger than
 // MaxConfigFileSize, not readable) is a *SettingError.
 func LoadSettings() (Settings, error) {
-	if os.Getenv(envEnabled) != "" {
-		return parseSettings(os.Getenv, configFile{}, configFile{})
+	if v := os.Getenv(envEnabled); v != "" {
+		if on, err := parseEnvBool(v); err != nil || !on {
+			return parseSettings(os.Getenv, configFile{}, configFile{})
+		}
 	}
 	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
 	if err != nil {
@@ -138,11 +140,10 @@ func readConfigFile(env, name string) (configFile, error) {
 // parseSettings works out the settings from the environment (getenv) and the
 // shared config and credentials files.
 //
-// A set AWS_CSM_ENABLED decides alone, as in aws-sdk-go: false disables
-// CSM, true enables it with the other settings from the environment only,
-// and the files are ignored. Otherwise csm_enabled, if a file sets it,
-// decides; if none does, a non-empty AWS_CSM_HOST or AWS_CSM_PORT enables
-// CSM, as the original package's documentation says.
+// A set AWS_CSM_ENABLED decides whether CSM is enabled. Otherwise
+// csm_enabled, if a file sets it, decides; if none does, a non-empty
+// AWS_CSM_HOST or AWS_CSM_PORT enables CSM, as the original package's
+// documentation says.
 //
 // The other keys are then each taken on its own from the first of: the
 // environment variable; the [aws_csm] profile (else [profile aws_csm]) of
@@ -152,27 +153,15 @@ func readConfigFile(env, name string) (configFile, error) {
 // environment variable counts as unset. The other settings are checked only
 // when CSM is enabled.
 func parseSettings(getenv func(string) string, config, credentials configFile) (Settings, error) {
+	look := newLookup(getenv, config, credentials)
+	var s Settings
 	if v := getenv(envEnabled); v != "" {
 		on, err := parseEnvBool(v)
 		if err != nil {
 			return Settings{}, &SettingError{Setting: envEnabled, Value: v, Err: err}
 		}
-		if !on {
-			return Settings{}, nil
-		}
-		env := func(name string) Setting { return Setting{Value: getenv(name), Source: name} }
-		s := Settings{Enabled: true, Host: env(envHost), Port: env(envPort), ClientID: env(envClientID)}
-		if v := getenv(envHTTPTiming); v != "" {
-			if s.HTTPTiming, err = parseEnvBool(v); err != nil {
-				return Settings{}, &SettingError{Setting: envHTTPTiming, Value: v, Err: err}
-			}
-		}
-		return s.checked()
-	}
-
-	look := newLookup(getenv, config, credentials)
-	var s Settings
-	if v, from, ok := look.file(keyEnabled); ok {
+		s.Enabled = on
+	} else if v, from, ok := look.file(keyEnabled); ok {
 		on, err := parseFileBool(v)
 		if err != nil {
 			return Settings{}, &SettingError{Setting: from, Value: v.text, Err: err}
@@ -409,4 +398,30 @@ func (s Settings) blame(err error) error {
 		}
 		return &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
 	}
+}
+
+// LoadSDKSettings returns the settings as aws-sdk-go v1's session resolves
+// them, to name the one it refused: with AWS_CSM_ENABLED set, the
+// environment's; otherwise the files' alone, whatever AWS_CSM_HOST,
+// AWS_CSM_PORT and AWS_CSM_CLIENT_ID say.
+func LoadSDKSettings() (Settings, error) {
+	if os.Getenv(envEnabled) != "" {
+		return parseSettings(os.Getenv, configFile{}, configFile{})
+	}
+	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
+	if err != nil {
+		return Settings{}, err
+	}
+	credentials, err := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	if err != nil {
+		return Settings{}, err
+	}
+	filesOnly := func(k string) string {
+		switch k {
+		case envHost, envPort, envClientID, envHTTPTiming:
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	return parseSettings(filesOnly, config, credentials)
 }

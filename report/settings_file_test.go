@@ -74,20 +74,29 @@ func TestLoadSettingsPermissionDenied(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrPermission)
 }
 
-// TestLoadSettingsEnvironmentDecides: with AWS_CSM_ENABLED set the files
-// are not opened, so a FIFO or /dev/zero in their place does no harm.
+// TestLoadSettingsEnvironmentDecides: with AWS_CSM_ENABLED=false (or
+// malformed) the files are not opened, so a FIFO or /dev/zero in their
+// place does no harm; with AWS_CSM_ENABLED=true they are read for the
+// other keys, and refused.
 func TestLoadSettingsEnvironmentDecides(t *testing.T) {
 	dir := isolate(t)
 	fifo := filepath.Join(dir, "fifo")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	t.Setenv("AWS_CONFIG_FILE", fifo)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero")
-	for _, enabled := range []string{"false", "true"} {
-		t.Setenv(envEnabled, enabled)
-		s, err := LoadSettings()
-		require.NoError(t, err)
-		assert.Equal(t, enabled == "true", s.Enabled)
-	}
+
+	t.Setenv(envEnabled, "false")
+	s, err := LoadSettings()
+	require.NoError(t, err)
+	assert.False(t, s.Enabled)
+
+	t.Setenv(envEnabled, "maybe")
+	_, err = LoadSettings()
+	assert.ErrorContains(t, err, `AWS_CSM_ENABLED="maybe"`)
+
+	t.Setenv(envEnabled, "true")
+	_, err = LoadSettings()
+	assert.ErrorContains(t, err, `AWS_CONFIG_FILE="`+fifo+`": not a regular file`)
 }
 
 // TestLoadSettingsMissingFiles: files that do not exist are empty.

@@ -29,10 +29,10 @@ func TestParseSettings(t *testing.T) {
 		env:  map[string]string{"AWS_CSM_ENABLED": "false", "AWS_CSM_PORT": "abc"},
 		file: "[aws_csm]\ncsm_port = 0\n",
 	}, {
-		name: "AWS_CSM_ENABLED decides alone: the files are ignored",
+		name: "AWS_CSM_ENABLED=true: the other keys from the files, as the suite requires",
 		env:  map[string]string{"AWS_CSM_ENABLED": "true"},
-		file: "[aws_csm]\ncsm_port = 31002\ncsm_client_id = file\ncsm_http_timing = true\n",
-		want: Settings{Enabled: true},
+		file: "[aws_csm]\ncsm_enabled = false\ncsm_port = 31002\ncsm_client_id = file\ncsm_http_timing = true\n",
+		want: Settings{Enabled: true, Port: Setting{"31002", "csm_port in [aws_csm] of /cfg"}, ClientID: Setting{"file", "csm_client_id in [aws_csm] of /cfg"}, HTTPTiming: true},
 	}, {
 		name:  "credentials file",
 		creds: "[default]\naws_access_key_id = x\n[aws_csm]\ncsm_enabled = true\ncsm_port = 31003\n",
