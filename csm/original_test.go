@@ -12,10 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/client"
 	"github.com/aws/aws-sdk-go/aws/client/metadata"
+	"github.com/aws/aws-sdk-go/aws/credentials"
 	"github.com/aws/aws-sdk-go/aws/request"
-	"github.com/aws/aws-sdk-go/awstesting/unit"
+	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // TestOriginalReportingMetrics is aws-sdk-go v1.55.8's own test of its
@@ -27,7 +30,14 @@ import (
 // expected messages here are the original's without their "Code: " prefix.
 func TestOriginalReportingMetrics(t *testing.T) {
 	rep, agent := startReporter(t, "")
-	sess := unit.Session.Copy(&aws.Config{
+	// aws-sdk-go's awstesting/unit.Session, made here: that package makes
+	// its session when it is loaded, which would log "Enabling CSM" in the
+	// child processes of the conformance test.
+	reporttest.IsolateEnv(t)
+	unitSession := session.Must(session.NewSession(aws.NewConfig().
+		WithCredentials(credentials.NewStaticCredentials("AKID", "SECRET", "SESSION")).
+		WithRegion("mock-region")))
+	sess := unitSession.Copy(&aws.Config{
 		SleepDelay: func(time.Duration) {},
 	})
 	sess.Handlers.Validate.Clear()
