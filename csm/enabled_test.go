@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/report"
 	"github.com/opencsm/csm-go/report/reporttest"
 )
 
@@ -170,4 +171,19 @@ func TestNewSessionDoesNotOpenFilesTheEnvironmentOverrides(t *testing.T) {
 	assert.Contains(t, err.Error(), "not a regular file")
 	require.NotNil(t, sess)
 	assert.NoError(t, callOperation(newTestClient(sess, "CSM Test"), "StillWorks"))
+}
+
+// TestSettingErrorIsOneType: csm.SettingError is report.SettingError, as
+// csmv2.SettingError is, so one errors.As serves a program that uses both
+// packages.
+func TestSettingErrorIsOneType(t *testing.T) {
+	reporttest.IsolateEnv(t)
+	t.Setenv("AWS_CSM_ENABLED", "yes")
+	sess, err := session.NewSession(testConfig(&stubTransport{}))
+	require.NoError(t, err)
+	_, err = csm.Enable(sess)
+	var serr *report.SettingError
+	require.True(t, errors.As(err, &serr), "got %v", err)
+	var v1err *csm.SettingError = serr
+	assert.Equal(t, "AWS_CSM_ENABLED", v1err.Setting)
 }
