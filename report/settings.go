@@ -98,17 +98,17 @@ func LoadSettings() (Settings, error) {
 // ~/.aws/name. A file that does not exist counts as empty.
 func readConfigFile(env, name string) (configFile, error) {
 	path := os.Getenv(env)
-	setting := env
+	where := ""
 	if path == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			return configFile{}, nil
 		}
 		path = filepath.Join(home, ".aws", name)
-		setting = env + " (unset, its default)"
+		where = " (the default path: " + env + " is unset)"
 	}
-	fail := func(err error) (configFile, error) {
-		return configFile{}, &SettingError{Setting: setting, Value: path, Err: err}
+	fail := func(format string, args ...any) (configFile, error) {
+		return configFile{}, &SettingError{Setting: env, Value: path, Err: fmt.Errorf(format+where, args...)}
 	}
 	// Stat before opening: opening a FIFO would wait for a writer.
 	info, err := os.Stat(path)
@@ -116,25 +116,40 @@ func readConfigFile(env, name string) (configFile, error) {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return configFile{path: path}, nil
 	case err != nil:
-		return fail(fmt.Errorf("cannot read the shared %s file: %w", name, err))
+		return fail("cannot read the shared %s file: %w", name, err)
 	case !info.Mode().IsRegular():
-		return fail(fmt.Errorf("not a regular file (%s): point %s at the shared %s file, or remove it", info.Mode().Type(), env, name))
+		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(info.Mode()), env, name)
 	case info.Size() > MaxConfigFileSize:
-		return fail(fmt.Errorf("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name))
+		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return fail(fmt.Errorf("cannot read the shared %s file: %w", name, err))
+		return fail("cannot read the shared %s file: %w", name, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
 	if err != nil {
-		return fail(fmt.Errorf("cannot read the shared %s file: %w", name, err))
+		return fail("cannot read the shared %s file: %w", name, err)
 	}
 	if len(data) > MaxConfigFileSize {
-		return fail(fmt.Errorf("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name))
+		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
 	}
 	return configFile{path: path, data: data}, nil
+}
+
+// describeMode names the kind of file that is not a regular file.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0 || m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // parseSettings works out the settings from the environment (getenv) and the

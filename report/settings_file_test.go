@@ -39,9 +39,9 @@ func TestLoadSettingsUnreadableFiles(t *testing.T) {
 	cases := []struct {
 		name, env, path, want string
 	}{
-		{"FIFO as config", "AWS_CONFIG_FILE", fifo, "not a regular file"},
-		{"/dev/zero as config", "AWS_CONFIG_FILE", "/dev/zero", "not a regular file"},
-		{"directory as config", "AWS_CONFIG_FILE", dir, "not a regular file"},
+		{"FIFO as config", "AWS_CONFIG_FILE", fifo, "a named pipe, not a regular file"},
+		{"/dev/zero as config", "AWS_CONFIG_FILE", "/dev/zero", "a device, not a regular file"},
+		{"directory as config", "AWS_CONFIG_FILE", dir, "a directory, not a regular file"},
 		{"directory as credentials", "AWS_SHARED_CREDENTIALS_FILE", dir, "not a regular file"},
 		{"too large", "AWS_CONFIG_FILE", big, "larger than 1048576 bytes"},
 	}
@@ -96,7 +96,7 @@ func TestLoadSettingsEnvironmentDecides(t *testing.T) {
 
 	t.Setenv(envEnabled, "true")
 	_, err = LoadSettings()
-	assert.ErrorContains(t, err, `AWS_CONFIG_FILE="`+fifo+`": not a regular file`)
+	assert.ErrorContains(t, err, `AWS_CONFIG_FILE="`+fifo+`": a named pipe, not a regular file`)
 }
 
 // TestLoadSettingsMissingFiles: files that do not exist are empty.
