@@ -58,22 +58,6 @@ func TestLoadSettingsUnreadableFiles(t *testing.T) {
 	}
 }
 
-// TestLoadSettingsPermissionDenied: a file that cannot be opened is a
-// SettingError, not an empty file. Root reads any file, so there the test
-// cannot arrange a denial (the directory case above covers it as root).
-func TestLoadSettingsPermissionDenied(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can read a file of mode 000")
-	}
-	dir := isolate(t)
-	path := filepath.Join(dir, "config")
-	require.NoError(t, os.WriteFile(path, []byte("[aws_csm]\ncsm_enabled = true\n"), 0))
-	_, err := LoadSettings()
-	var serr *SettingError
-	require.True(t, errors.As(err, &serr), "got %v", err)
-	assert.ErrorIs(t, err, os.ErrPermission)
-}
-
 // TestLoadSettingsEnvironmentDecides: with AWS_CSM_ENABLED=false (or
 // malformed) the files are not opened, so a FIFO or /dev/zero in their
 // place does no harm; with AWS_CSM_ENABLED=true they are read for the
