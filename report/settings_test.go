@@ -230,12 +230,19 @@ func FuzzParseSettings(f *testing.F) {
 	f.Add("true", "31000", "[aws_csm]\ncsm_enabled = true\ncsm_port = 31000\n")
 	f.Add("", "", "[default]\ncsm_enabled=false\n  nested = x\n[profile aws_csm]\ncsm_client_id = é\n")
 	f.Add("maybe", "-1", "[")
+	f.Add("", "31000", "[aws_csm]\ncsm_enabled: TRUE\ncsm_host = \"::1\" # x\ncsm_client_id = \"a\\\"b\"\n[aws_csm]\n")
+	f.Add("1", "", "[default]\r\ncsm_http_timing = true ; x\r\ncsm_host = [::1]:31000\r\n")
 	f.Fuzz(func(t *testing.T, enabled, port, file string) {
 		env := map[string]string{"AWS_CSM_ENABLED": enabled, "AWS_CSM_PORT": port}
 		s, err := parseSettings(func(k string) string { return env[k] }, configFile{"/cfg", []byte(file)}, configFile{"/creds", []byte(file)})
 		if err != nil {
 			var serr *SettingError
-			if !errors.As(err, &serr) || !strings.Contains(err.Error(), serr.Setting) {
+			if !errors.As(err, &serr) {
+				t.Fatalf("not a SettingError: %v", err)
+			}
+			// The value goes between the key and where it was found.
+			key, where, _ := strings.Cut(serr.Setting, " in ")
+			if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), where) {
 				t.Fatalf("error does not name its setting: %v", err)
 			}
 			return
@@ -244,6 +251,12 @@ func FuzzParseSettings(f *testing.F) {
 			if p, err := strconv.Atoi(s.Port.Value); err != nil || p < 1 || p > 65535 {
 				t.Fatalf("bad port accepted: %q", s.Port.Value)
 			}
+		}
+		if h := s.Host.Value; strings.TrimSpace(h) != h || strings.ContainsAny(h, "[]") {
+			t.Fatalf("host aws-sdk-go cannot use accepted: %q", h)
+		}
+		if !s.Enabled && s != (Settings{}) {
+			t.Fatalf("settings of a disabled CSM: %+v", s)
 		}
 	})
 }
