@@ -2,6 +2,7 @@ package csm
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -117,6 +118,7 @@ func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
 func nameBuiltInError(err error) error {
 	// This package's settings first, then aws-sdk-go's, which differ when
 	// the environment and the files both have a value.
+	var sdk report.Settings
 	for _, load := range []func() (report.Settings, error){report.LoadSettings, report.LoadSDKSettings} {
 		s, serr := load()
 		if serr != nil {
@@ -127,8 +129,25 @@ func nameBuiltInError(err error) error {
 				return serr
 			}
 		}
+		sdk = s
 	}
-	return &SettingError{Setting: "AWS_CSM_HOST and AWS_CSM_PORT (or csm_host and csm_port)", Value: "", Err: err}
+	// What is left is aws-sdk-go's own reporter, started by an earlier
+	// session or by the program with other settings.
+	if strings.HasPrefix(err.Error(), "inconsistent client IDs.") {
+		return &SettingError{Setting: sourceOr(sdk.ClientID.Source, "AWS_CSM_CLIENT_ID"), Value: sdk.ClientID.Value,
+			Err: fmt.Errorf("aws-sdk-go's built-in CSM already runs with another client ID: %w", err)}
+	}
+	return &SettingError{Setting: sourceOr(sdk.Host.Source, "AWS_CSM_HOST") + " and " + sourceOr(sdk.Port.Source, "AWS_CSM_PORT"),
+		Value: report.AddressWithDefaults(sdk.Host.Value, sdk.Port.Value),
+		Err:   fmt.Errorf("aws-sdk-go's built-in CSM cannot use this address: %w", err)}
+}
+
+// sourceOr returns source, or name if it is empty.
+func sourceOr(source, name string) string {
+	if source == "" {
+		return name
+	}
+	return source
 }
 
 // newSDKSession calls session.NewSession and turns the panic of aws-sdk-go's
