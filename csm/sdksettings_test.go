@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/report"
-	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // sdkSettingsChildEnv, set in a child process of the test binary, makes it
@@ -38,14 +37,24 @@ type resolvedSettings struct {
 	Err      string `json:"err,omitempty"`
 }
 
+// childResult is what a child process of TestSharedConfigAsTheSDKReadsIt
+// prints: what each loader made of its environment.
+type childResult struct {
+	SDK  resolvedSettings `json:"sdk"`
+	Ours resolvedSettings `json:"ours"`
+}
+
 // runSDKSettingsChild, in a child process started by
-// TestSharedConfigAsTheSDKReadsIt, creates a session as a program that
-// reads the shared config file does, and prints what aws-sdk-go's built-in
-// CSM was started with. It returns in any other process.
+// TestSharedConfigAsTheSDKReadsIt, reads the settings with this module's
+// loader, then creates a session as a program that reads the shared config
+// file does, and prints both results: what this module resolved, and what
+// aws-sdk-go's built-in CSM was started with. It returns in any other
+// process.
 func runSDKSettingsChild() {
 	if os.Getenv(sdkSettingsChildEnv) == "" {
 		return
 	}
+	ours := ourResolved()
 	var out resolvedSettings
 	_, err := session.NewSessionWithOptions(session.Options{
 		SharedConfigState: session.SharedConfigEnable,
@@ -64,7 +73,7 @@ func runSDKSettingsChild() {
 		v := reflect.ValueOf(rep).Elem()
 		out = resolvedSettings{Enabled: true, ClientID: v.FieldByName("clientID").String(), Address: v.FieldByName("url").String()}
 	}
-	_ = json.NewEncoder(os.Stdout).Encode(out)
+	_ = json.NewEncoder(os.Stdout).Encode(childResult{SDK: out, Ours: ours})
 	os.Exit(0)
 }
 
@@ -130,47 +139,54 @@ func TestSharedConfigAsTheSDKReadsIt(t *testing.T) {
 		{name: "a line aws-sdk-go cannot parse", config: "]\n" + on, differs: "a line it cannot parse"},
 	}
 	for _, tc := range cases {
+		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
-			reporttest.IsolateEnv(t)
 			configPath, credsPath := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 			require.NoError(t, os.WriteFile(configPath, []byte(tc.config), 0o600))
 			require.NoError(t, os.WriteFile(credsPath, []byte(tc.creds), 0o600))
-			t.Setenv("AWS_CONFIG_FILE", configPath)
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", credsPath)
+			// The child sees none of this machine's AWS settings.
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "AWS_") {
+					env = append(env, kv)
+				}
+			}
+			env = append(env, "HOME="+dir, "AWS_CONFIG_FILE="+configPath, "AWS_SHARED_CREDENTIALS_FILE="+credsPath,
+				"AWS_EC2_METADATA_DISABLED=true")
 			for k, v := range tc.env {
-				t.Setenv(k, v)
+				env = append(env, k+"="+v)
 			}
 
-			sdk := sdkResolved(t)
-			ours := ourResolved()
+			got := resolveInChild(t, env)
 			if tc.differs == "" {
-				assert.Equal(t, sdk, ours, "aws-sdk-go and this module read the settings alike")
+				assert.Equal(t, got.SDK, got.Ours, "aws-sdk-go and this module read the settings alike")
 				return
 			}
-			assert.NotEqual(t, sdk, ours, "the documented difference shows: aws-sdk-go %+v", sdk)
+			assert.NotEqual(t, got.SDK, got.Ours, "the documented difference shows: aws-sdk-go %+v", got.SDK)
 			assert.Contains(t, string(differences), tc.differs, "docs/differences.md documents the difference")
 		})
 	}
 }
 
-// sdkResolved runs a child process that reports what aws-sdk-go resolved
-// the current environment's CSM settings to.
-func sdkResolved(t *testing.T) resolvedSettings {
+// resolveInChild runs a child process with env, which reports what
+// aws-sdk-go and this module resolved its CSM settings to.
+func resolveInChild(t *testing.T, env []string) childResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), sdkSettingsChildEnv+"=1")
+	cmd.Env = append(env, sdkSettingsChildEnv+"=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, "child: %s", stderr.String())
-	var got resolvedSettings
+	var got childResult
 	require.NoError(t, json.Unmarshal(out, &got), "child: %s", out)
-	if got.Err != "" {
+	if got.SDK.Err != "" {
 		// What matters is that there is no session, not aws-sdk-go's words.
-		got.Err = "no session"
+		got.SDK.Err = "no session"
 	}
 	return got
 }
