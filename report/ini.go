@@ -26,7 +26,7 @@ type iniSections map[string]map[string]iniValue
 //     unescaped; what follows the closing quote is ignored.
 //   - Otherwise a value runs to the end of the line, or to a '#' or ';' that
 //     follows a space ("true ; enabled" is "true", "a#b" is "a#b"), without
-//     the spaces around it.
+//     the white space before it and the spaces (not tabs) after it.
 //   - A key with no value starts a block of nested settings ("s3 =" and the
 //     indented lines under it), which is skipped; so are the indented lines
 //     under a line that is neither a section, a key nor a comment.
@@ -46,7 +46,9 @@ func parseINI(data []byte) iniSections {
 			continue
 		}
 		nested = false
-		line := strings.TrimFunc(raw, isINISpace)
+		// A value keeps the white space other than spaces at its end, as
+		// in aws-sdk-go: only the start of the line is trimmed here.
+		line := strings.TrimLeftFunc(raw, isINISpace)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}

@@ -274,8 +274,8 @@ func (l lookup) setting(env, key string) Setting {
 }
 
 // checked returns s, or a *SettingError for its host or port: the values
-// aws-sdk-go cannot use either. The port is normalized ("031000" is
-// "31000").
+// aws-sdk-go cannot use either. The port is kept as written ("031000"), as
+// aws-sdk-go keeps it: the address names one agent for both.
 func (s Settings) checked() (Settings, error) {
 	if err := checkHost(s.Host, s.Port); err != nil {
 		return Settings{}, &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
@@ -286,7 +286,6 @@ func (s Settings) checked() (Settings, error) {
 			return Settings{}, &SettingError{Setting: s.Port.Source, Value: s.Port.Value,
 				Err: errors.New("not a port number from 1 to 65535")}
 		}
-		s.Port.Value = strconv.Itoa(p)
 	}
 	return s, nil
 }
