@@ -22,33 +22,40 @@
 //
 // The settings are those of the other AWS SDKs:
 //
-//   - AWS_CSM_ENABLED, or csm_enabled in the shared config file: "true"
-//     enables CSM. Setting only a port or host does not.
+//   - AWS_CSM_ENABLED, or csm_enabled in the shared config file: true
+//     enables CSM, false disables it. When neither is set, a non-empty
+//     AWS_CSM_HOST or AWS_CSM_PORT enables CSM, as this package has always
+//     documented.
 //   - AWS_CSM_HOST, or csm_host: the agent's host name or IP address
-//     (default 127.0.0.1; an IPv6 address may be written with or without
-//     brackets).
+//     (default 127.0.0.1; an IPv6 address without brackets).
 //   - AWS_CSM_PORT, or csm_port: the agent's UDP port (default 31000).
 //   - AWS_CSM_CLIENT_ID, or csm_client_id: a string put in every datagram
 //     to tell applications apart (default empty).
+//   - AWS_CSM_HTTP_TIMING, or csm_http_timing: true asks for the HTTP
+//     timing fields of ApiCallAttempt metrics.
 //
-// The shared config file is AWS_CONFIG_FILE, else ~/.aws/config. Its keys
-// are read from the [aws_csm] profile (also spelled [profile aws_csm]), as
-// aws-sdk-go v1 does, and from the active profile (AWS_PROFILE, else
-// AWS_DEFAULT_PROFILE, else default), as the other SDKs do. Each key is
-// taken on its own from the first of: the environment variable, the aws_csm
-// profile, the active profile, and last the [aws_csm] profile of the shared
+// Each key is taken on its own from the first of: the environment
+// variable; the [aws_csm] profile (else [profile aws_csm]) of the shared
 // credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials),
-// which aws-sdk-go reads too. Unlike aws-sdk-go, the config file is read
-// whether or not AWS_SDK_LOAD_CONFIG is set. The active profile comes from
-// the environment only: a profile given to session.NewSessionWithOptions
-// does not change where Enable looks.
+// then of the shared config file (AWS_CONFIG_FILE, else ~/.aws/config), as
+// aws-sdk-go v1 reads them; the active profile of the config file
+// (AWS_PROFILE, else AWS_DEFAULT_PROFILE, else default), as the other SDKs
+// do. The files are parsed with aws-sdk-go v1's rules (quotes, ':' as a
+// separator, case-sensitive keys, a duplicated section is the later one),
+// and read whether or not AWS_SDK_LOAD_CONFIG is set, but not when
+// AWS_CSM_ENABLED disables CSM. The active profile comes from the
+// environment only: a profile given to session.NewSessionWithOptions does
+// not change where Enable looks. The repository's docs/settings.md has the
+// details and docs/differences.md what differs from aws-sdk-go.
 //
-// A malformed value (a port that is not a number from 1 to 65535, an
-// AWS_CSM_ENABLED that is not a boolean, a host that does not resolve, a
+// A malformed value (a port that is not a number from 1 to 65535, a
+// boolean aws-sdk-go would not recognize, a host that does not resolve or
+// carries a port or brackets, a shared file that is not a regular file, a
 // client ID other than that of the reporter already running) gives a
-// *SettingError that names the setting and the value; the session works
-// without CSM. Settings other than the enabling one are checked only when
-// CSM is enabled. Nothing is ever written to stdout or stderr.
+// *SettingError that names the setting and the value and says what to do;
+// the session works without CSM. Settings other than the enabling one are
+// checked only when CSM is enabled. Nothing is ever written to stdout or
+// stderr.
 //
 // When aws-sdk-go's own session enables its built-in CSM too (it reads
 // AWS_CSM_ENABLED, the credentials file's [aws_csm] profile, and the config

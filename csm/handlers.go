@@ -114,7 +114,7 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 		m.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
 	}
 	if r.Error != nil {
-		m.SetException(classify(r.Error))
+		m.SetException(classify(r.Error, m.HTTPStatusCode))
 	}
 	rep.r.Push(&m)
 }
@@ -137,7 +137,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 		m.HTTPStatusCode = resp.StatusCode
 	}
 	if r.Error != nil {
-		m.SetException(classify(r.Error))
+		m.SetException(classify(r.Error, m.HTTPStatusCode))
 		m.MaxRetriesExceeded = retriesExhausted(r)
 	}
 	rep.r.Push(&m)

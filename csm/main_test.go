@@ -30,6 +30,7 @@ var sdkAgent *reporttest.Agent
 
 func TestMain(m *testing.M) {
 	conformance.RunChild(runConformanceCase)
+	runSDKSettingsChild()
 	var err error
 	flag.Parse()
 	sdkAgent, err = reporttest.Listen("127.0.0.1:0")

@@ -2,10 +2,12 @@ package csm
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/awserr"
+	"github.com/aws/aws-sdk-go/aws/request"
 	"github.com/aws/aws-sdk-go/aws/session"
 
 	"github.com/opencsm/csm-go/report"
@@ -20,16 +22,17 @@ import (
 //
 // Enable returns nil, nil when the settings do not enable CSM. It returns a
 // *SettingError when a setting is malformed or conflicts with the running
-// reporter. In both cases it takes the CSM handlers out of sess.Handlers,
-// should aws-sdk-go's session have put its own there, and sess works without
-// monitoring.
+// reporter. In both cases it takes the handlers of aws-sdk-go's built-in CSM
+// out of sess.Handlers, should aws-sdk-go's session have put them there,
+// and sess works without them; handlers that the program injected itself
+// with Reporter.InjectHandlers stay.
 func Enable(sess *session.Session) (*Reporter, error) {
 	if sess == nil {
 		return nil, errors.New("csm: Enable needs a session, got nil")
 	}
 	rep, err := enable()
 	if rep == nil {
-		removeHandlers(&sess.Handlers)
+		removeBuiltInHandlers(&sess.Handlers)
 		return nil, err
 	}
 	rep.InjectHandlers(&sess.Handlers)
@@ -40,15 +43,28 @@ func Enable(sess *session.Session) (*Reporter, error) {
 func enable() (*Reporter, error) {
 	s, err := report.LoadSettings()
 	if err != nil || !s.Enabled {
-		return nil, settingError(err)
+		return nil, err
 	}
 	r, err := s.Start(MetricsChannelSize)
 	if err != nil {
-		return nil, settingError(err)
+		return nil, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	return wrapLocked(r), nil
+}
+
+// removeBuiltInHandlers takes the handlers of aws-sdk-go's built-in CSM out
+// of handlers, and leaves this package's. Both go by the same names, but
+// only InjectHandlers puts resetAttempt in the Sign list: where it is, the
+// CSM handlers are this package's.
+func removeBuiltInHandlers(handlers *request.Handlers) {
+	injectMu.Lock()
+	defer injectMu.Unlock()
+	if handlers.Sign.SwapNamed(request.NamedHandler{Name: resetHandlerName, Fn: resetAttempt}) {
+		return
+	}
+	removeHandlersLocked(handlers)
 }
 
 // NewSession is session.NewSession followed by Enable: it returns a session
@@ -63,9 +79,18 @@ func enable() (*Reporter, error) {
 // If the session was created but CSM could not be enabled, NewSession
 // returns both the session, which works without monitoring, and a
 // *SettingError; a program that treats monitoring as optional can go on with
-// the session. aws-sdk-go reads the same environment variables and refuses
-// some bad values itself (a port that is not a number, a host that does not
-// resolve): then there is no session, and the error still names the setting.
+// the session. A value that this package refuses, it refuses the same way
+// here as in Enable.
+//
+// aws-sdk-go's session reads the same settings and, when they enable CSM
+// (AWS_CSM_ENABLED=true, or csm_enabled = true in the shared config file
+// with AWS_SDK_LOAD_CONFIG set), fails when it cannot use the agent's
+// address: a port that is not a number, a host that does not resolve or
+// carries a port, brackets or white space. Then there is no session, and
+// NewSession returns a *SettingError that names the setting; fix the value,
+// or unset AWS_CSM_ENABLED and set AWS_CSM_HOST or AWS_CSM_PORT, which
+// enable this package's CSM but not aws-sdk-go's, so that a bad value
+// leaves a working session.
 func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
 	logger := aws.NewDefaultLogger()
 	for _, c := range cfgs {
@@ -80,20 +105,49 @@ func NewSession(cfgs ...*aws.Config) (*session.Session, error) {
 		if !builtInCSMError(err) {
 			return nil, err
 		}
-		// aws-sdk-go's built-in CSM refused the settings: say which.
-		if s, serr := report.LoadSettings(); serr != nil {
-			return nil, settingError(serr)
-		} else if s.Enabled {
-			if serr := s.Check(); serr != nil {
-				return nil, settingError(serr)
-			}
-		}
-		return nil, err
+		return nil, nameBuiltInError(err)
 	}
 	if _, err := Enable(sess); err != nil {
 		return sess, err
 	}
 	return sess, nil
+}
+
+// nameBuiltInError returns a *SettingError that names the setting
+// aws-sdk-go's built-in CSM refused with err.
+func nameBuiltInError(err error) error {
+	// This package's settings first, then aws-sdk-go's, which differ when
+	// the environment and the files both have a value.
+	var sdk report.Settings
+	for _, load := range []func() (report.Settings, error){report.LoadSettings, report.LoadSDKSettings} {
+		s, serr := load()
+		if serr != nil {
+			return serr
+		}
+		if s.Enabled {
+			if serr := s.Check(); serr != nil {
+				return serr
+			}
+		}
+		sdk = s
+	}
+	// What is left is aws-sdk-go's own reporter, started by an earlier
+	// session or by the program with other settings.
+	if strings.HasPrefix(err.Error(), "inconsistent client IDs.") {
+		return &SettingError{Setting: sourceOr(sdk.ClientID.Source, "AWS_CSM_CLIENT_ID"), Value: sdk.ClientID.Value,
+			Err: fmt.Errorf("aws-sdk-go's built-in CSM already runs with another client ID: %w", err)}
+	}
+	return &SettingError{Setting: sourceOr(sdk.Host.Source, "AWS_CSM_HOST") + " and " + sourceOr(sdk.Port.Source, "AWS_CSM_PORT"),
+		Value: report.AddressWithDefaults(sdk.Host.Value, sdk.Port.Value),
+		Err:   fmt.Errorf("aws-sdk-go's built-in CSM cannot use this address: %w", err)}
+}
+
+// sourceOr returns source, or name if it is empty.
+func sourceOr(source, name string) string {
+	if source == "" {
+		return name
+	}
+	return source
 }
 
 // newSDKSession calls session.NewSession and turns the panic of aws-sdk-go's

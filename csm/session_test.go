@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -205,9 +206,43 @@ func TestSettingErrors(t *testing.T) {
 		{"unresolvable host", map[string]string{"AWS_CSM_HOST": "bad host!"}, `csm: AWS_CSM_HOST="bad host!": lookup bad host!`, true, false},
 		{"other host", map[string]string{"AWS_CSM_HOST": "127.0.0.2"}, `csm: AWS_CSM_HOST and AWS_CSM_PORT="127.0.0.2:`, true, true},
 		{"other client ID", map[string]string{"AWS_CSM_CLIENT_ID": "other"}, `csm: AWS_CSM_CLIENT_ID="other": the running reporter has client ID ""`, true, true},
+		{"host with a port", map[string]string{"AWS_CSM_HOST": "127.0.0.1:31000"}, `csm: AWS_CSM_HOST="127.0.0.1:31000": a host with a port: put the host (127.0.0.1) alone here and the port (31000) in AWS_CSM_PORT`, true, false},
+		{"IPv6 host in brackets", map[string]string{"AWS_CSM_HOST": "[::1]"}, `csm: AWS_CSM_HOST="[::1]": an IPv6 address in brackets: write it without them (::1)`, true, false},
+		{"space before the host", map[string]string{"AWS_CSM_HOST": " ::1"}, `csm: AWS_CSM_HOST=" ::1": white space around the host: remove it`, true, false},
+		{"space after the host", map[string]string{"AWS_CSM_HOST": "::1 "}, `csm: AWS_CSM_HOST="::1 ": white space around the host: remove it`, true, false},
+		{"host that cannot be dialed", map[string]string{"AWS_CSM_HOST": "fe80::1%lo"}, `csm: AWS_CSM_HOST="fe80::1%lo": `, true, false},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+	// aws-sdk-go's session enables its own CSM for AWS_CSM_ENABLED=true,
+	// not for AWS_CSM_PORT alone: then it refuses nothing, and NewSession
+	// returns a session with the same error as Enable.
+	for _, enabledBy := range []string{"AWS_CSM_ENABLED", "AWS_CSM_PORT"} {
+		for _, tc := range cases {
+			if _, ok := tc.env["AWS_CSM_ENABLED"]; ok && enabledBy != "AWS_CSM_ENABLED" {
+				continue
+			}
+			if enabledBy != "AWS_CSM_ENABLED" {
+				tc.sdkRefuses = false
+			}
+			testSettingError(t, enabledBy, tc.name, tc.env, tc.want, tc.sdkRefuses, tc.running)
+		}
+	}
+}
+
+func testSettingError(t *testing.T, enabledBy, name string, env map[string]string, want string, sdkRefuses, running bool) {
+	tc := struct {
+		env        map[string]string
+		want       string
+		sdkRefuses bool
+		running    bool
+	}{env, want, sdkRefuses, running}
+	{
+		t.Run(enabledBy+"/"+name, func(t *testing.T) {
+			if tc.env["AWS_CSM_HOST"] == "fe80::1%lo" {
+				if c, err := net.Dial("udp", "[fe80::1%lo]:31000"); err == nil {
+					c.Close()
+					t.Skip("this machine can dial fe80::1%lo")
+				}
+			}
 			enableThroughEnv(t)
 			csm.ResetForTest()
 			if tc.running {
@@ -219,7 +254,9 @@ func TestSettingErrors(t *testing.T) {
 			require.NoError(t, err)
 			before := sess.Handlers.Complete.Len()
 
-			t.Setenv("AWS_CSM_ENABLED", "true")
+			if enabledBy == "AWS_CSM_ENABLED" {
+				t.Setenv("AWS_CSM_ENABLED", "true")
+			}
 			t.Setenv("AWS_CSM_PORT", sdkAgent.Port())
 			for k, v := range tc.env {
 				t.Setenv(k, v)

@@ -8,10 +8,13 @@
 // # Enabling
 //
 // Enable reads the settings aws-sdk-go v1 reads (aws-sdk-go-v2's config
-// package does not): the environment variables AWS_CSM_ENABLED,
-// AWS_CSM_HOST, AWS_CSM_PORT and AWS_CSM_CLIENT_ID, then the csm_enabled,
-// csm_host, csm_port and csm_client_id keys of the shared config file, in
-// its [aws_csm] profile or the active one. When they enable CSM, it adds the
+// package does not), with the same parser as package csm: the environment
+// variables AWS_CSM_ENABLED, AWS_CSM_HOST, AWS_CSM_PORT and
+// AWS_CSM_CLIENT_ID, then the csm_enabled, csm_host, csm_port and
+// csm_client_id keys of the shared files, in their [aws_csm] profile or the
+// active one. AWS_CSM_ENABLED or csm_enabled enables or disables CSM; when
+// neither is set, a non-empty AWS_CSM_HOST or AWS_CSM_PORT enables it. When
+// the settings enable CSM, it adds the
 // middleware to the config's APIOptions, so that every client made from the
 // config afterwards is monitored:
 //

@@ -2,7 +2,6 @@ package csmv2
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -25,11 +24,11 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 	}
 	s, err := report.LoadSettings()
 	if err != nil || !s.Enabled {
-		return nil, settingError(err)
+		return nil, err
 	}
 	r, err := s.Start(MetricsChannelSize)
 	if err != nil {
-		return nil, settingError(err)
+		return nil, err
 	}
 	rep := wrap(r)
 	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
@@ -37,33 +36,12 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 }
 
 // A SettingError reports a CSM setting whose value cannot be used: a
-// malformed AWS_CSM_ENABLED, a port that is not a number from 1 to 65535, a
-// host that does not resolve, or a client ID or address other than those of
-// the reporter already running.
-type SettingError struct {
-	// Setting names where the value came from: an environment variable
-	// such as "AWS_CSM_PORT", or a key of the shared config file such as
-	// "csm_port in [aws_csm] of /home/me/.aws/config".
-	Setting string
-	// Value is the value as it was read.
-	Value string
-	// Err says what is wrong with it.
-	Err error
-}
-
-// Error returns the setting, its value and what is wrong with it.
-func (e *SettingError) Error() string {
-	return fmt.Sprintf("csmv2: %s=%q: %v", e.Setting, e.Value, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *SettingError) Unwrap() error { return e.Err }
-
-// settingError turns a *report.SettingError into a *SettingError; other
-// errors are returned as they are.
-func settingError(err error) error {
-	if e, ok := err.(*report.SettingError); ok {
-		return &SettingError{Setting: e.Setting, Value: e.Value, Err: e.Err}
-	}
-	return err
-}
+// malformed AWS_CSM_ENABLED or csm_enabled, a port that is not a number
+// from 1 to 65535, a host that does not resolve or cannot be dialed, a
+// shared config file that cannot be read, or a client ID or address other
+// than those of the reporter already running.
+//
+// It is report.SettingError from github.com/opencsm/csm-go/report, the same
+// type as csm.SettingError, so one errors.As finds it whichever package
+// returned it.
+type SettingError = report.SettingError

@@ -23,6 +23,24 @@ const (
 	codeOther            = "Error"
 )
 
+// codeUnknown is the code aws-sdk-go-v2's deserializers give an error
+// response that names no error code.
+const codeUnknown = "UnknownError"
+
+// responseStatus returns the HTTP status of the response this operation's
+// error came with, or 0.
+func responseStatus(err error) int {
+	// awshttp.ResponseError unwraps past the smithyhttp.ResponseError it
+	// embeds, so both are looked for.
+	if e, ok := ownAs[*awshttp.ResponseError](err); ok && e.ResponseError != nil && e.Response != nil && e.Response.Response != nil {
+		return e.Response.StatusCode
+	}
+	if e, ok := ownAs[*smithyhttp.ResponseError](err); ok && e.Response != nil && e.Response.Response != nil {
+		return e.Response.StatusCode
+	}
+	return 0
+}
+
 // classify turns an operation's or attempt's error into a CSM exception.
 //
 // An AwsException is an error the service returned in its response
@@ -32,9 +50,23 @@ const (
 // SerializationError, InvalidParameter, else Error) and the message of the
 // underlying cause, without the SDK's wrappers such as "operation error
 // S3: GetObject, https response error".
+//
+// An HTTP error response from which the SDK could read no error code (an
+// empty or malformed body, which aws-sdk-go-v2 reports as an APIError
+// coded "UnknownError" or a DeserializationError) is an AwsException whose
+// code is the HTTP status ("503") and message the status text ("Service
+// Unavailable"), as botocore reports it and as package csm reports the same
+// response.
 func classify(err error) report.Exception {
+	status := responseStatus(err)
 	if apiErr, ok := ownAs[smithy.APIError](err); ok {
+		if status >= 300 && apiErr.ErrorCode() == codeUnknown {
+			return report.UnreadableErrorResponse(status)
+		}
 		return report.Exception{Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage(), AWS: true}
+	}
+	if status >= 300 && ownHas[*smithy.DeserializationError](err) {
+		return report.UnreadableErrorResponse(status)
 	}
 	if invalid, ok := ownAs[smithy.InvalidParamsError](err); ok {
 		return report.Exception{Code: codeInvalidParameter, Message: invalid.Error()}

@@ -2,29 +2,56 @@ package report
 
 import "strings"
 
-// configSections reads a shared config or credentials file into its
-// sections' keys. Section names are normalized to single spaces
-// ("profile  x" is "profile x"); keys are lowercase; a comment that follows
-// a value after white space ("true ; enabled") is not part of it. Later
-// sections and keys of the same name override earlier ones. Indented lines
-// under a key with no value (the nested settings of, say, "s3 =") are
-// skipped, and so are lines that are neither a section, a key nor a comment:
-// a file that is wrong somewhere the CSM keys are not does not stop CSM.
-func configSections(data []byte) map[string]map[string]string {
-	sections := map[string]map[string]string{}
-	var current map[string]string
+// iniValue is one value of a shared config or credentials file: its text,
+// and whether it was written in double quotes.
+type iniValue struct {
+	text   string
+	quoted bool
+}
+
+// iniSections are the sections of a shared config or credentials file: for
+// each section's name, its keys' values.
+type iniSections map[string]map[string]iniValue
+
+// parseINI reads a shared config or credentials file the way aws-sdk-go v1
+// (its internal/ini package) reads the keys this module uses:
+//
+//   - A key and its value are separated by '=' or ':'. Keys are case
+//     sensitive: "CSM_ENABLED" is not "csm_enabled".
+//   - A section's name is what its brackets hold, without the white space
+//     around it; "[profile  aws_csm]" (two spaces) is not "[profile
+//     aws_csm]". A section that appears twice is the later one: its keys
+//     replace the earlier one's, which are forgotten.
+//   - A value in double quotes is what the quotes hold, with \" \' \\ \n \t
+//     unescaped; what follows the closing quote is ignored.
+//   - Otherwise a value runs to the end of the line, or to a '#' or ';' that
+//     follows a space ("true ; enabled" is "true", "a#b" is "a#b"), without
+//     the white space before it and the spaces (not tabs) after it.
+//   - A key with no value starts a block of nested settings ("s3 =" and the
+//     indented lines under it), which is skipped; so are the indented lines
+//     under a line that is neither a section, a key nor a comment.
+//
+// Lines aws-sdk-go refuses (and with them the whole file, so that its
+// session cannot be created) are skipped here: a value opened by a quote
+// that does not close, a section with no closing bracket and the keys under
+// it, a key before the first section.
+func parseINI(data []byte) iniSections {
+	sections := iniSections{}
+	var current map[string]iniValue
 	nested := false
 
 	for _, raw := range strings.Split(string(data), "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		indented := raw[0] == ' ' || raw[0] == '\t'
-		if nested && indented {
+		raw = strings.TrimSuffix(raw, "\r")
+		if nested && raw != "" && isINISpace(rune(raw[0])) {
 			continue
 		}
 		nested = false
+		// A value keeps the white space other than spaces at its end, as
+		// in aws-sdk-go: only the start of the line is trimmed here.
+		line := strings.TrimLeftFunc(raw, isINISpace)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
 
 		if line[0] == '[' {
 			end := strings.IndexByte(line, ']')
@@ -32,34 +59,76 @@ func configSections(data []byte) map[string]map[string]string {
 				current = nil
 				continue
 			}
-			name := strings.Join(strings.Fields(line[1:end]), " ")
-			if sections[name] == nil {
-				sections[name] = map[string]string{}
-			}
-			current = sections[name]
+			current = map[string]iniValue{}
+			sections[strings.TrimFunc(line[1:end], isINISpace)] = current
 			continue
 		}
 
-		eq := strings.IndexByte(line, '=')
-		if eq < 0 || current == nil {
+		sep := strings.IndexAny(line, "=:")
+		if sep < 0 {
+			nested = true
 			continue
 		}
-		key := strings.ToLower(strings.TrimSpace(line[:eq]))
-		value := stripComment(strings.TrimSpace(line[eq+1:]))
-		if value == "" {
-			nested = true
+		key := strings.TrimFunc(line[:sep], isINISpace)
+		value, ok := iniLineValue(strings.TrimLeftFunc(line[sep+1:], isINISpace))
+		if !ok {
+			continue
 		}
-		current[key] = value
+		if value.text == "" && !value.quoted {
+			nested = true
+			continue
+		}
+		if current != nil {
+			current[key] = value
+		}
 	}
 	return sections
 }
 
-// stripComment cuts value at the first '#' or ';' that follows white space.
-func stripComment(value string) string {
-	for i := 1; i < len(value); i++ {
-		if (value[i] == '#' || value[i] == ';') && (value[i-1] == ' ' || value[i-1] == '\t') {
-			return strings.TrimSpace(value[:i])
+// iniLineValue returns the value that starts at s, the rest of a line after
+// its separator and the white space that follows it. It returns false for a
+// quoted value whose quote does not close.
+func iniLineValue(s string) (iniValue, bool) {
+	if strings.HasPrefix(s, `"`) {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == '"':
+				return iniValue{text: b.String(), quoted: true}, true
+			case c == '\\' && i+1 < len(s) && strings.IndexByte(`"'\nt`, s[i+1]) >= 0:
+				i++
+				switch s[i] {
+				case 'n':
+					b.WriteByte('\n')
+				case 't':
+					b.WriteByte('\t')
+				default:
+					b.WriteByte(s[i])
+				}
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return iniValue{}, false
+	}
+	if s != "" && (s[0] == '#' || s[0] == ';') {
+		return iniValue{}, true
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i] == '#' || s[i] == ';') && s[i-1] == ' ' {
+			s = s[:i]
+			break
 		}
 	}
-	return value
+	return iniValue{text: strings.Trim(s, " ")}, true
+}
+
+// isINISpace reports whether r is white space within a line.
+func isINISpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\v', '\f', '\r', 0x85, 0xA0:
+		return true
+	}
+	return false
 }

@@ -2,30 +2,42 @@ package report
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // The environment variables that configure CSM.
 const (
-	envEnabled  = "AWS_CSM_ENABLED"
-	envHost     = "AWS_CSM_HOST"
-	envPort     = "AWS_CSM_PORT"
-	envClientID = "AWS_CSM_CLIENT_ID"
+	envEnabled    = "AWS_CSM_ENABLED"
+	envHost       = "AWS_CSM_HOST"
+	envPort       = "AWS_CSM_PORT"
+	envClientID   = "AWS_CSM_CLIENT_ID"
+	envHTTPTiming = "AWS_CSM_HTTP_TIMING"
 )
 
 // The shared config file's keys that configure CSM.
 const (
-	keyEnabled  = "csm_enabled"
-	keyHost     = "csm_host"
-	keyPort     = "csm_port"
-	keyClientID = "csm_client_id"
+	keyEnabled    = "csm_enabled"
+	keyHost       = "csm_host"
+	keyPort       = "csm_port"
+	keyClientID   = "csm_client_id"
+	keyHTTPTiming = "csm_http_timing"
 )
 
 // csmProfile is the profile aws-sdk-go v1 reads the CSM keys from.
 const csmProfile = "aws_csm"
+
+// MaxConfigFileSize is the most that is read of a shared config or
+// credentials file; a larger file is a *SettingError. Real files are a few
+// KiB: the bound keeps a path such as /dev/zero from exhausting memory.
+const MaxConfigFileSize = 1 << 20
 
 // Setting is one value and where it came from, for error messages.
 type Setting struct {
@@ -40,6 +52,9 @@ type Settings struct {
 	Host     Setting
 	Port     Setting
 	ClientID Setting
+	// HTTPTiming asks for the HTTP timing fields of ApiCallAttempt
+	// metrics (AWS_CSM_HTTP_TIMING, csm_http_timing).
+	HTTPTiming bool
 }
 
 // Address returns the agent address the settings name.
@@ -57,41 +72,156 @@ type configFile struct {
 // LoadSettings reads the CSM settings from the environment, the shared config
 // file (AWS_CONFIG_FILE, else ~/.aws/config) and the shared credentials file
 // (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+//
+// When AWS_CSM_ENABLED disables CSM (or is malformed), the files are not
+// opened: nothing they hold could change the outcome. A file that does not exist is
+// empty; one that exists and cannot be read (not a regular file, larger than
+// MaxConfigFileSize, not readable) is a *SettingError.
 func LoadSettings() (Settings, error) {
-	config := readConfigFile("AWS_CONFIG_FILE", "config")
-	credentials := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	if v := os.Getenv(envEnabled); v != "" {
+		if on, err := parseEnvBool(v); err != nil || !on {
+			return parseSettings(os.Getenv, configFile{}, configFile{})
+		}
+	}
+	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
+	if err != nil {
+		return Settings{}, err
+	}
+	credentials, err := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	if err != nil {
+		return Settings{}, err
+	}
 	return parseSettings(os.Getenv, config, credentials)
 }
 
 // readConfigFile reads the file the environment variable env names, else
-// ~/.aws/name. A file that is missing or cannot be read counts as empty, as
-// it does for aws-sdk-go.
-func readConfigFile(env, name string) configFile {
+// ~/.aws/name. A file that does not exist counts as empty.
+func readConfigFile(env, name string) (configFile, error) {
 	path := os.Getenv(env)
+	where := ""
 	if path == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return configFile{}
+			return configFile{}, nil
 		}
 		path = filepath.Join(home, ".aws", name)
+		where = " (the default path: " + env + " is unset)"
 	}
-	data, err := os.ReadFile(path)
+	fail := func(format string, args ...any) (configFile, error) {
+		return configFile{}, &SettingError{Setting: env, Value: path, Err: fmt.Errorf(format+where, args...)}
+	}
+	// Stat before opening: opening a FIFO would wait for a writer.
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		return configFile{path: path}, nil
+	case err != nil:
+		return fail("cannot read the shared %s file: %w", name, err)
+	case !info.Mode().IsRegular():
+		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(info.Mode()), env, name)
+	case info.Size() > MaxConfigFileSize:
+		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		return configFile{path: path}
+		return fail("cannot read the shared %s file: %w", name, err)
 	}
-	return configFile{path: path, data: data}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
+	if err != nil {
+		return fail("cannot read the shared %s file: %w", name, err)
+	}
+	if len(data) > MaxConfigFileSize {
+		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
+	}
+	return configFile{path: path, data: data}, nil
+}
+
+// describeMode names the kind of file that is not a regular file.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0 || m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // parseSettings works out the settings from the environment (getenv) and the
 // shared config and credentials files.
 //
-// Each key is taken on its own from the first of: the environment variable;
-// in the config file, the [aws_csm] profile (also spelled [profile
-// aws_csm]), then the active profile (AWS_PROFILE, else AWS_DEFAULT_PROFILE,
-// else default); the [aws_csm] profile of the credentials file, which
-// aws-sdk-go also reads. An empty value counts as unset. The other settings
-// are checked only when CSM is enabled.
+// A set AWS_CSM_ENABLED decides whether CSM is enabled. Otherwise
+// csm_enabled, if a file sets it, decides; if none does, a non-empty
+// AWS_CSM_HOST or AWS_CSM_PORT enables CSM, as the original package's
+// documentation says.
+//
+// The other keys are then each taken on its own from the first of: the
+// environment variable; the [aws_csm] profile (else [profile aws_csm]) of
+// the credentials file, then of the config file, in aws-sdk-go's order;
+// the active profile of the config file (AWS_PROFILE, else
+// AWS_DEFAULT_PROFILE, else default), as the other SDKs do. An empty
+// environment variable counts as unset. The other settings are checked only
+// when CSM is enabled.
 func parseSettings(getenv func(string) string, config, credentials configFile) (Settings, error) {
+	look := newLookup(getenv, config, credentials)
+	var s Settings
+	if v := getenv(envEnabled); v != "" {
+		on, err := parseEnvBool(v)
+		if err != nil {
+			return Settings{}, &SettingError{Setting: envEnabled, Value: v, Err: err}
+		}
+		s.Enabled = on
+	} else if v, from, ok := look.file(keyEnabled); ok {
+		on, err := parseFileBool(v)
+		if err != nil {
+			return Settings{}, &SettingError{Setting: from, Value: v.text, Err: err}
+		}
+		s.Enabled = on
+	} else {
+		s.Enabled = getenv(envHost) != "" || getenv(envPort) != ""
+	}
+	if !s.Enabled {
+		return Settings{}, nil
+	}
+
+	s.Host = look.setting(envHost, keyHost)
+	s.Port = look.setting(envPort, keyPort)
+	s.ClientID = look.setting(envClientID, keyClientID)
+	if v := getenv(envHTTPTiming); v != "" {
+		on, err := parseEnvBool(v)
+		if err != nil {
+			return Settings{}, &SettingError{Setting: envHTTPTiming, Value: v, Err: err}
+		}
+		s.HTTPTiming = on
+	} else if v, from, ok := look.file(keyHTTPTiming); ok {
+		on, err := parseFileBool(v)
+		if err != nil {
+			return Settings{}, &SettingError{Setting: from, Value: v.text, Err: err}
+		}
+		s.HTTPTiming = on
+	}
+	return s.checked()
+}
+
+// lookup finds the CSM keys in the environment and the files.
+type lookup struct {
+	getenv func(string) string
+	places []place // the sections to look in, in order
+}
+
+// place is a section of a file.
+type place struct {
+	path    string
+	section string
+	keys    map[string]iniValue
+}
+
+func newLookup(getenv func(string) string, config, credentials configFile) lookup {
 	profile := getenv("AWS_PROFILE")
 	if profile == "" {
 		profile = getenv("AWS_DEFAULT_PROFILE")
@@ -99,90 +229,133 @@ func parseSettings(getenv func(string) string, config, credentials configFile) (
 	if profile == "" {
 		profile = "default"
 	}
-	type place struct {
-		file    configFile
-		section string
-	}
-	// The sections to look in, in order.
-	places := []place{{config, csmProfile}, {config, "profile " + csmProfile}}
-	if profile == "default" {
-		places = append(places, place{config, "default"}, place{config, "profile default"})
-	} else {
-		places = append(places, place{config, "profile " + profile}, place{config, profile})
-	}
-	places = append(places, place{credentials, csmProfile})
-	sections := map[string]map[string]map[string]string{
-		config.path:      configSections(config.data),
-		credentials.path: configSections(credentials.data),
-	}
-
-	lookup := func(env, key string) Setting {
-		if v := getenv(env); v != "" {
-			return Setting{Value: v, Source: env}
-		}
-		for _, p := range places {
-			if v := sections[p.file.path][p.section][key]; v != "" {
-				return Setting{Value: v, Source: key + " in [" + p.section + "] of " + p.file.path}
+	l := lookup{getenv: getenv}
+	// In each file, the first of the sections that exists, as aws-sdk-go
+	// picks one.
+	add := func(f configFile, sections iniSections, names ...string) {
+		for _, name := range names {
+			if keys, ok := sections[name]; ok {
+				l.places = append(l.places, place{path: f.path, section: name, keys: keys})
+				return
 			}
 		}
-		return Setting{Source: env}
 	}
+	configSections, credentialSections := parseINI(config.data), parseINI(credentials.data)
+	add(credentials, credentialSections, csmProfile, "profile "+csmProfile)
+	add(config, configSections, csmProfile, "profile "+csmProfile)
+	if profile == "default" {
+		add(config, configSections, "default", "profile default")
+	} else {
+		add(config, configSections, "profile "+profile, profile)
+	}
+	return l
+}
 
-	var s Settings
-	enabled := lookup(envEnabled, keyEnabled)
-	if enabled.Value != "" {
-		v, err := parseBool(enabled.Value)
-		if err != nil {
-			return Settings{}, &SettingError{Setting: enabled.Source, Value: enabled.Value, Err: err}
+// file returns the value of key in the files and where it was found.
+func (l lookup) file(key string) (iniValue, string, bool) {
+	for _, p := range l.places {
+		if v, ok := p.keys[key]; ok {
+			return v, key + " in [" + p.section + "] of " + p.path, true
 		}
-		s.Enabled = v
 	}
-	if !s.Enabled {
-		return Settings{}, nil
-	}
+	return iniValue{}, "", false
+}
 
-	s.Host = lookup(envHost, keyHost)
-	s.Host.Value = strings.TrimSpace(s.Host.Value)
-	// Accept an IPv6 address in brackets, as it is written in a URL.
-	if h := s.Host.Value; len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
-		s.Host.Value = h[1 : len(h)-1]
+// setting returns the value of the environment variable env, else of key
+// in the files.
+func (l lookup) setting(env, key string) Setting {
+	if v := l.getenv(env); v != "" {
+		return Setting{Value: v, Source: env}
 	}
+	if v, from, ok := l.file(key); ok {
+		return Setting{Value: v.text, Source: from}
+	}
+	return Setting{Source: env}
+}
 
-	s.Port = lookup(envPort, keyPort)
+// checked returns s, or a *SettingError for its host or port: the values
+// aws-sdk-go cannot use either. The port is kept as written ("031000"), as
+// aws-sdk-go keeps it: the address names one agent for both.
+func (s Settings) checked() (Settings, error) {
+	if err := checkHost(s.Host, s.Port); err != nil {
+		return Settings{}, &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
+	}
 	if s.Port.Value != "" {
-		p, err := strconv.Atoi(strings.TrimSpace(s.Port.Value))
-		if err != nil || p < 1 || p > 65535 {
+		p, err := strconv.Atoi(s.Port.Value)
+		if err != nil || p < 1 || p > 65535 || strings.TrimLeft(s.Port.Value, "0123456789") != "" {
 			return Settings{}, &SettingError{Setting: s.Port.Source, Value: s.Port.Value,
 				Err: errors.New("not a port number from 1 to 65535")}
 		}
-		s.Port.Value = strconv.Itoa(p)
 	}
-
-	s.ClientID = lookup(envClientID, keyClientID)
 	return s, nil
 }
 
-// parseBool accepts what strconv.ParseBool accepts and "true" or "false" in
-// any case, as the other SDKs do.
-func parseBool(v string) (bool, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case strings.EqualFold(v, "true"):
-		return true, nil
-	case strings.EqualFold(v, "false"):
-		return false, nil
+// checkHost returns what is wrong with a host that holds more than a host:
+// white space, brackets or a port. aws-sdk-go's own CSM refuses them too.
+func checkHost(host, port Setting) error {
+	h := host.Value
+	if h == "" {
+		return nil
 	}
+	if strings.TrimSpace(h) != h {
+		return errors.New("white space around the host: remove it")
+	}
+	if name, p, err := net.SplitHostPort(h); err == nil {
+		portName := envPort
+		if !strings.HasPrefix(host.Source, "AWS_") {
+			portName = keyPort
+		}
+		return fmt.Errorf("a host with a port: put the host (%s) alone here and the port (%s) in %s", name, p, portName)
+	}
+	if strings.HasPrefix(h, "[") || strings.HasSuffix(h, "]") {
+		return fmt.Errorf("an IPv6 address in brackets: write it without them (%s)", strings.Trim(h, "[]"))
+	}
+	return nil
+}
+
+// envBoolSpellings are the spellings strconv.ParseBool, which aws-sdk-go
+// uses for AWS_CSM_ENABLED, accepts.
+const envBoolSpellings = "true, false, 1, 0, t, f, T, F, TRUE, FALSE, True, False"
+
+// parseEnvBool reads a boolean environment variable as aws-sdk-go reads
+// AWS_CSM_ENABLED (strconv.ParseBool). aws-sdk-go reads every other value
+// as false; here it is an error.
+func parseEnvBool(v string) (bool, error) {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, errors.New(`not a boolean: use "true" or "false"`)
+		return false, errors.New("not a boolean: use one of " + envBoolSpellings)
 	}
 	return b, nil
+}
+
+// parseFileBool reads a boolean key of the shared config file as aws-sdk-go
+// reads csm_enabled: true or false in any case, not in quotes. aws-sdk-go
+// reads other values as false (or true when they start with "true"); here
+// they are an error.
+func parseFileBool(v iniValue) (bool, error) {
+	if !v.quoted {
+		switch {
+		case strings.EqualFold(v.text, "true"):
+			return true, nil
+		case strings.EqualFold(v.text, "false"):
+			return false, nil
+		}
+	}
+	return false, errors.New("not a boolean: use true or false (in any case, without quotes)")
 }
 
 // Start returns the reporter the settings ask for, starting it with a queue
 // of capacity metrics if none runs. Its errors are *SettingError values
 // that name the settings at fault.
 func (s Settings) Start(capacity int) (*Reporter, error) {
+	if err := CheckRunning(s.ClientID.Value, s.Address()); err != nil {
+		return nil, s.blame(err)
+	}
+	if Get() == nil {
+		if err := dialAgent(s.Address()); err != nil {
+			return nil, s.blame(err)
+		}
+	}
 	rep, err := Start(s.ClientID.Value, s.Address(), capacity)
 	if err != nil {
 		return nil, s.blame(err)
@@ -197,10 +370,26 @@ func (s Settings) Check() error {
 	if err == nil {
 		_, err = resolveAgent(addr)
 	}
+	if err == nil {
+		err = dialAgent(addr)
+	}
 	if err != nil {
 		return s.blame(err)
 	}
 	return nil
+}
+
+// dialAgent connects a UDP socket to the agent's address and closes it,
+// which sends nothing. aws-sdk-go's own CSM does the same when it starts and
+// fails the session when it cannot (a link-local address on the wrong
+// interface, say): checking it here makes Enable refuse what NewSession
+// cannot have.
+func dialAgent(addr string) error {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // blame wraps an error of Start in a *SettingError that names the settings
@@ -215,9 +404,38 @@ func (s Settings) blame(err error) error {
 	default:
 		// The port was checked when the settings were read, so what is
 		// left to fail is the host.
-		if cause := errors.Unwrap(err); cause != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		} else if cause := errors.Unwrap(err); cause != nil {
 			err = cause
 		}
 		return &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
 	}
+}
+
+// LoadSDKSettings returns the settings as aws-sdk-go v1's session resolves
+// them, to name the one it refused: with AWS_CSM_ENABLED set, the
+// environment's; otherwise the files' alone, whatever AWS_CSM_HOST,
+// AWS_CSM_PORT and AWS_CSM_CLIENT_ID say.
+func LoadSDKSettings() (Settings, error) {
+	if os.Getenv(envEnabled) != "" {
+		return parseSettings(os.Getenv, configFile{}, configFile{})
+	}
+	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
+	if err != nil {
+		return Settings{}, err
+	}
+	credentials, err := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	if err != nil {
+		return Settings{}, err
+	}
+	filesOnly := func(k string) string {
+		switch k {
+		case envHost, envPort, envClientID, envHTTPTiming:
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	return parseSettings(filesOnly, config, credentials)
 }

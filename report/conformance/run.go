@@ -145,7 +145,8 @@ func inModuleCache(dir string) bool {
 }
 
 // runCaseProcess runs case i in a child process with the case's environment
-// and shared config file, and with AWS_CSM_PORT pointing at the test agent.
+// and shared config file, and with the file's csm_port pointing at the test
+// agent (AWS_CSM_PORT would enable CSM by itself).
 func runCaseProcess(t *testing.T, path string, i int, profile string, cfg CaseConfig, port string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -158,6 +159,9 @@ func runCaseProcess(t *testing.T, path string, i int, profile string, cfg CaseCo
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(&file, "%s = %s\n", k, cfg.SharedConfigFile[k])
+	}
+	if _, ok := cfg.SharedConfigFile["csm_port"]; !ok {
+		fmt.Fprintf(&file, "csm_port = %s\n", port)
 	}
 	configPath := filepath.Join(dir, "config")
 	require.NoError(t, os.WriteFile(configPath, []byte(file.String()), 0o600))
@@ -174,7 +178,6 @@ func runCaseProcess(t *testing.T, path string, i int, profile string, cfg CaseCo
 		"AWS_CONFIG_FILE="+configPath,
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CSM_PORT="+port,
 		fmt.Sprintf("%s=%s#%d", childEnv, path, i),
 	)
 	for k, v := range cfg.EnvironmentVariables {
