@@ -1,0 +1,333 @@
+package v2test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsv1 "github.com/aws/aws-sdk-go/aws"
+	credentialsv1 "github.com/aws/aws-sdk-go/aws/credentials"
+	awscsm "github.com/aws/aws-sdk-go/aws/csm"
+	"github.com/aws/aws-sdk-go/aws/request"
+	"github.com/aws/aws-sdk-go/aws/session"
+	dynamodbv1 "github.com/aws/aws-sdk-go/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/csmv2"
+	"github.com/opencsm/csm-go/report"
+)
+
+// callerCostBatch is how many calls a batch of BenchmarkCallerCost makes
+// before the timer stops and the agent receives everything. Its two
+// datagrams per call fit in the original reporter's channel, of 100
+// metrics, so neither reporter drops.
+const callerCostBatch = 50
+
+// BenchmarkCallerCost measures what reporting adds to the calling
+// goroutine for one API call of one attempt, on the path where nothing is
+// dropped, for the original aws-sdk-go v1 aws/csm package and for csmv2:
+//
+//   - impl=aws-sdk-go: the original's ApiCallAttempt and ApiCall handlers
+//     run on a DynamoDB ListTables request that a real aws-sdk-go v1
+//     client sent through a stubbed transport.
+//   - impl=v2-none: aws-sdk-go-v2's retry middleware around a canned
+//     attempt, which returns the raw response the real aws-sdk-go-v2
+//     DynamoDB client got.
+//   - impl=csmv2: the same, with csmv2's middleware pair around and inside
+//     the retry middleware.
+//
+// The pair's cost is impl=csmv2 minus impl=v2-none. The v2 middleware run
+// on the contexts and the signed request that a real aws-sdk-go-v2
+// DynamoDB client had where csmv2's middleware run (see captureV2Call), so
+// that reading the service, operation and region costs what it costs on a
+// real stack.
+//
+// Calls run in batches of callerCostBatch; between batches the timer stops
+// until a UDP agent on 127.0.0.1, read by a goroutine of this process, has
+// received every datagram (for v2-none, for 100 µs). The benchmark reports dropped/op, what the agent
+// did not receive, and fails if anything was dropped.
+func BenchmarkCallerCost(b *testing.B) {
+	v1Agent, v2Agent := newCountingAgent(b), newCountingAgent(b)
+	original := startOriginal(b, v1Agent.addr())
+	rep, err := csmv2.Start(testClientID, v2Agent.addr())
+	require.NoError(b, err)
+	b.Cleanup(report.ResetForTest)
+
+	v1Call := newV1Replay(b, original)
+	captured := captureV2Call(b, rep)
+	v2Agent.expected.Add(2) // the captured call's
+	for _, impl := range []struct {
+		name  string
+		call  func()
+		agent *countingAgent
+	}{
+		{"aws-sdk-go", v1Call, v1Agent},
+		{"v2-none", newV2PairRun(b, captured, nil), nil},
+		{"csmv2", newV2PairRun(b, captured, rep), v2Agent},
+	} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			var before csmv2.Stats
+			if impl.agent != nil {
+				impl.agent.waitFor(b, impl.agent.expected.Load())
+				before = rep.Stats()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; {
+				n := min(callerCostBatch, b.N-done)
+				for i := 0; i < n; i++ {
+					impl.call()
+				}
+				done += n
+				// Every implementation pauses the same way between
+				// batches, so that what runs then (the sender, the
+				// garbage collector) is charged alike.
+				b.StopTimer()
+				if impl.agent != nil {
+					impl.agent.expected.Add(2 * int64(n))
+					impl.agent.waitFor(b, impl.agent.expected.Load())
+				} else {
+					time.Sleep(100 * time.Microsecond)
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			if impl.agent == nil {
+				b.ReportMetric(0, "dropped/op")
+				return
+			}
+			missing := impl.agent.expected.Load() - impl.agent.received.Load()
+			full := rep.Stats().DroppedFull - before.DroppedFull
+			if impl.name != "csmv2" {
+				full = 0
+			}
+			b.ReportMetric(float64(missing)/float64(b.N), "dropped/op")
+			if missing != 0 || full != 0 {
+				b.Fatalf("%d datagrams did not reach the agent (%d dropped by a full queue): not a no-drop figure", missing, full)
+			}
+		})
+	}
+}
+
+// countingAgent is a UDP socket on 127.0.0.1 whose datagrams a goroutine
+// counts.
+type countingAgent struct {
+	conn     *net.UDPConn
+	received atomic.Int64
+	expected atomic.Int64
+}
+
+func newCountingAgent(b *testing.B) *countingAgent {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(b, err)
+	_ = conn.SetReadBuffer(4 << 20)
+	a := &countingAgent{conn: conn}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				return
+			}
+			a.received.Add(1)
+		}
+	}()
+	b.Cleanup(func() {
+		_ = conn.Close()
+		<-done
+	})
+	return a
+}
+
+func (a *countingAgent) addr() string { return a.conn.LocalAddr().String() }
+
+// waitFor waits until the agent has received n datagrams, for at most 5 s:
+// what is missing then is counted as dropped.
+func (a *countingAgent) waitFor(b *testing.B, n int64) {
+	deadline := time.Now().Add(5 * time.Second)
+	for a.received.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// startOriginal starts aws-sdk-go's own reporter towards addr. It is
+// process-wide and cannot be moved once started: run the benchmarks alone
+// (-run '^$').
+func startOriginal(b *testing.B, addr string) *awscsm.Reporter {
+	rep, err := awscsm.Start("bench", addr)
+	require.NoError(b, err)
+	return rep
+}
+
+// newV1Replay sends a DynamoDB ListTables request through a real aws-sdk-go
+// v1 client, its transport stubbed, and returns a function that runs the
+// original reporter's handlers on it again: what the original package adds
+// to a call of one attempt.
+func newV1Replay(b *testing.B, original *awscsm.Reporter) func() {
+	sess, err := session.NewSession(&awsv1.Config{
+		Region:      awsv1.String(testRegion),
+		Credentials: credentialsv1.NewStaticCredentials(testAccessKey, testSecretKey, ""),
+		Endpoint:    awsv1.String("http://127.0.0.1:1"),
+		HTTPClient:  &http.Client{Transport: stubTransport{}},
+		MaxRetries:  awsv1.Int(0),
+	})
+	require.NoError(b, err)
+	req, _ := dynamodbv1.New(sess).ListTablesRequest(&dynamodbv1.ListTablesInput{})
+	require.NoError(b, req.Send())
+	var handlers request.Handlers
+	original.InjectHandlers(&handlers)
+	require.Equal(b, 1, handlers.CompleteAttempt.Len())
+	require.Equal(b, 1, handlers.Complete.Len())
+	return func() {
+		handlers.CompleteAttempt.Run(req)
+		handlers.Complete.Run(req)
+	}
+}
+
+// capturedV2Call is what a real aws-sdk-go-v2 DynamoDB ListTables call had
+// where csmv2's middleware run: the Initialize step's context (the call
+// middleware's), the Finalize step's after the retry middleware (the
+// attempt middleware's), the attempt's signed request and its raw
+// response.
+type capturedV2Call struct {
+	initCtx, finalizeCtx context.Context
+	req                  *smithyhttp.Request
+	resp                 *smithyhttp.Response
+}
+
+// captureV2Call makes one ListTables call with a real aws-sdk-go-v2
+// DynamoDB client, its HTTP client stubbed and csmv2's middleware on its
+// stack, and captures what csmv2's middleware saw.
+func captureV2Call(b *testing.B, rep *csmv2.Reporter) *capturedV2Call {
+	c := &capturedV2Call{}
+	cfg := aws.Config{
+		Region:       testRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, ""),
+		BaseEndpoint: aws.String("http://127.0.0.1:1"),
+		HTTPClient:   &http.Client{Transport: stubTransport{}},
+		Retryer:      fastRetryer,
+	}
+	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware, func(stack *middleware.Stack) error {
+		if err := stack.Initialize.Insert(captureInitialize{c}, csmv2.CallMiddlewareID, middleware.After); err != nil {
+			return err
+		}
+		return stack.Finalize.Insert(captureFinalize{c}, csmv2.AttemptMiddlewareID, middleware.After)
+	})
+	_, err := dynamodb.NewFromConfig(cfg).ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	require.NoError(b, err)
+	require.NotNil(b, c.initCtx, "the Initialize context was captured")
+	require.NotNil(b, c.finalizeCtx, "the Finalize context was captured")
+	require.NotNil(b, c.resp, "the raw response was captured")
+	require.NotEmpty(b, c.req.Header.Get("Authorization"), "the request was signed")
+	require.Equal(b, "DynamoDB", awsmiddleware.GetServiceID(c.initCtx))
+	require.Equal(b, "ListTables", awsmiddleware.GetOperationName(c.initCtx))
+	require.Equal(b, testRegion, awsmiddleware.GetRegion(c.initCtx))
+	return c
+}
+
+type captureInitialize struct{ c *capturedV2Call }
+
+func (captureInitialize) ID() string { return "CaptureInitialize" }
+
+func (m captureInitialize) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+	middleware.InitializeOutput, middleware.Metadata, error,
+) {
+	m.c.initCtx = ctx
+	return next.HandleInitialize(ctx, in)
+}
+
+type captureFinalize struct{ c *capturedV2Call }
+
+func (captureFinalize) ID() string { return "CaptureFinalize" }
+
+func (m captureFinalize) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	m.c.finalizeCtx = ctx
+	m.c.req, _ = in.Request.(*smithyhttp.Request)
+	out, md, err := next.HandleFinalize(ctx, in)
+	m.c.resp, _ = awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	return out, md, err
+}
+
+// newV2PairRun returns a function that runs one call of one attempt
+// through aws-sdk-go-v2's retry middleware on the captured contexts, the
+// attempt answered with the captured response, with rep's middleware pair
+// around and inside the retry middleware, or without them if rep is nil.
+func newV2PairRun(b *testing.B, c *capturedV2Call, rep *csmv2.Reporter) func() {
+	stack := middleware.NewStack("ListTables", smithyhttp.NewStackRequest)
+	require.NoError(b, stack.Finalize.Add(passMiddleware("Retry"), middleware.After))
+	require.NoError(b, awsmiddleware.AddRawResponseToMetadata(stack))
+	raw, ok := stack.Deserialize.Get("AddRawResponseToMetadata")
+	require.True(b, ok)
+	var (
+		call    middleware.InitializeMiddleware
+		attempt middleware.FinalizeMiddleware
+	)
+	if rep != nil {
+		require.NoError(b, rep.AddMiddleware(stack))
+		call, ok = stack.Initialize.Get(csmv2.CallMiddlewareID)
+		require.True(b, ok)
+		attempt, ok = stack.Finalize.Get(csmv2.AttemptMiddlewareID)
+		require.True(b, ok)
+	}
+
+	canned := deserializeFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		return middleware.DeserializeOutput{RawResponse: c.resp}, middleware.Metadata{}, nil
+	})
+	sent := finalizeFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		_, md, err := raw.HandleDeserialize(ctx, middleware.DeserializeInput{}, canned)
+		return middleware.FinalizeOutput{}, md, err
+	})
+	var inner middleware.FinalizeHandler = sent
+	if attempt != nil {
+		inner = finalizeFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			return attempt.HandleFinalize(ctx, in, sent)
+		})
+	}
+	retrier := retry.NewAttemptMiddleware(retry.NewStandard(), smithyhttp.RequestCloner)
+	attempts := initializeFunc(func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+		_, md, err := retrier.HandleFinalize(c.finalizeCtx, middleware.FinalizeInput{Request: c.req}, inner)
+		return middleware.InitializeOutput{}, md, err
+	})
+	return func() {
+		var err error
+		if call != nil {
+			_, _, err = call.HandleInitialize(c.initCtx, middleware.InitializeInput{}, attempts)
+		} else {
+			_, _, err = attempts.HandleInitialize(c.initCtx, middleware.InitializeInput{})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type deserializeFunc func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error)
+
+func (f deserializeFunc) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	return f(ctx, in)
+}
+
+type finalizeFunc func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error)
+
+func (f finalizeFunc) HandleFinalize(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	return f(ctx, in)
+}
+
+type initializeFunc func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error)
+
+func (f initializeFunc) HandleInitialize(ctx context.Context, in middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+	return f(ctx, in)
+}
