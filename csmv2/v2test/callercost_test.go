@@ -44,20 +44,24 @@ const callerCostBatch = 50
 //     attempt, which returns the raw response the real aws-sdk-go-v2
 //     DynamoDB client got.
 //   - impl=csmv2: the same, with csmv2's middleware pair around and inside
-//     the retry middleware.
+//     the retry middleware. The pair's cost is impl=csmv2 minus
+//     impl=v2-none.
+//   - impl=interleaved: the three in turn, a batch each, which a busy
+//     machine disturbs alike; it reports the pair's cost and its ratio to
+//     the original's directly (ns/op is then that of the three calls).
 //
-// The pair's cost is impl=csmv2 minus impl=v2-none. The v2 middleware run
-// on the contexts and the signed request that a real aws-sdk-go-v2
-// DynamoDB client had where csmv2's middleware run (see captureV2Call), so
-// that reading the service, operation and region costs what it costs on a
-// real stack.
+// The v2 middleware run on the contexts and the signed request that a real
+// aws-sdk-go-v2 DynamoDB client had where csmv2's middleware run (see
+// captureV2Call), so that reading the service, operation and region costs
+// what it costs on a real stack.
 //
 // Calls run in batches of callerCostBatch; between batches the timer stops
 // until a UDP agent on 127.0.0.1, read by a goroutine of this process, has
-// received every datagram (for v2-none, for 100 µs). Besides ns/op, it
-// reports cpu-ns/op where it can read the calling thread's CPU time
-// (Linux): on a busy machine that is the steadier figure. The benchmark reports dropped/op, what the agent
-// did not receive, and fails if anything was dropped.
+// received every datagram (for v2-none, for 100 µs). The benchmark reports
+// dropped/op, what the agent did not receive, and fails if anything was
+// dropped. Besides ns/op it reports cpu-ns/op, the calling thread's CPU
+// time, where it can read it (Linux): wall-clock time on a loaded machine
+// also counts the time the thread waited for a core.
 func BenchmarkCallerCost(b *testing.B) {
 	v1Agent, v2Agent := newCountingAgent(b), newCountingAgent(b)
 	original := startOriginal(b, v1Agent.addr())
@@ -65,77 +69,131 @@ func BenchmarkCallerCost(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(report.ResetForTest)
 
-	v1Call := newV1Replay(b, original)
 	captured := captureV2Call(b, rep)
 	v2Agent.expected.Add(2) // the captured call's
-	for _, impl := range []struct {
-		name  string
-		call  func()
-		agent *countingAgent
-	}{
-		{"aws-sdk-go", v1Call, v1Agent},
-		{"v2-none", newV2PairRun(b, captured, nil), nil},
-		{"csmv2", newV2PairRun(b, captured, rep), v2Agent},
-	} {
+	impls := []*callerCostImpl{
+		{name: "aws-sdk-go", call: newV1Replay(b, original), agent: v1Agent},
+		{name: "v2-none", call: newV2PairRun(b, captured, nil)},
+		{name: "csmv2", call: newV2PairRun(b, captured, rep), agent: v2Agent, rep: rep},
+	}
+	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {
-			var before csmv2.Stats
-			if impl.agent != nil {
-				impl.agent.waitFor(b, impl.agent.expected.Load())
-				before = rep.Stats()
-			}
-			// The calling thread's CPU time is what the caller pays
-			// whether or not the machine is busy with something
-			// else: wall-clock time on a loaded machine also counts
-			// the time the thread waited for a core. A batch whose
-			// goroutine moved to another thread is left out of it.
-			var (
-				cpu      time.Duration
-				cpuCalls int
-			)
+			impl.reset(b)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for done := 0; done < b.N; {
-				n := min(callerCostBatch, b.N-done)
-				tid0, cpu0, ok0 := threadCPU()
-				for i := 0; i < n; i++ {
-					impl.call()
-				}
-				tid1, cpu1, ok1 := threadCPU()
-				if ok0 && ok1 && tid0 == tid1 {
-					cpu += cpu1 - cpu0
-					cpuCalls += n
-				}
-				done += n
-				// Every implementation pauses the same way between
-				// batches, so that what runs then (the sender, the
-				// garbage collector) is charged alike.
-				b.StopTimer()
-				if impl.agent != nil {
-					impl.agent.expected.Add(2 * int64(n))
-					impl.agent.waitFor(b, impl.agent.expected.Load())
-				} else {
-					time.Sleep(100 * time.Microsecond)
-				}
-				b.StartTimer()
+			for done := 0; done < b.N; done += callerCostBatch {
+				impl.batch(b, min(callerCostBatch, b.N-done))
 			}
 			b.StopTimer()
-			if cpuCalls > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(cpuCalls), "cpu-ns/op")
+			if cpu, ok := impl.cpuPerCall(); ok {
+				b.ReportMetric(cpu, "cpu-ns/op")
 			}
-			if impl.agent == nil {
-				b.ReportMetric(0, "dropped/op")
-				return
-			}
-			missing := impl.agent.expected.Load() - impl.agent.received.Load()
-			full := rep.Stats().DroppedFull - before.DroppedFull
-			if impl.name != "csmv2" {
-				full = 0
-			}
-			b.ReportMetric(float64(missing)/float64(b.N), "dropped/op")
-			if missing != 0 || full != 0 {
-				b.Fatalf("%d datagrams did not reach the agent (%d dropped by a full queue): not a no-drop figure", missing, full)
-			}
+			impl.reportDrops(b, "dropped/op")
 		})
+	}
+	b.Run("impl=interleaved", func(b *testing.B) {
+		for _, impl := range impls {
+			impl.reset(b)
+		}
+		b.ResetTimer()
+		for done := 0; done < b.N; done += callerCostBatch {
+			for _, impl := range impls {
+				impl.batch(b, min(callerCostBatch, b.N-done))
+			}
+		}
+		b.StopTimer()
+		orig, none, v2 := impls[0], impls[1], impls[2]
+		b.ReportMetric(orig.wallPerCall(), "aws-sdk-go-ns/op")
+		b.ReportMetric(v2.wallPerCall()-none.wallPerCall(), "csmv2-ns/op")
+		b.ReportMetric((v2.wallPerCall()-none.wallPerCall())/orig.wallPerCall(), "csmv2/aws-sdk-go")
+		origCPU, ok0 := orig.cpuPerCall()
+		noneCPU, ok1 := none.cpuPerCall()
+		v2CPU, ok2 := v2.cpuPerCall()
+		if ok0 && ok1 && ok2 {
+			b.ReportMetric(origCPU, "aws-sdk-go-cpu-ns/op")
+			b.ReportMetric(v2CPU-noneCPU, "csmv2-cpu-ns/op")
+			b.ReportMetric((v2CPU-noneCPU)/origCPU, "csmv2/aws-sdk-go-cpu")
+		}
+		for _, impl := range impls {
+			impl.reportDrops(b, impl.name+"-dropped/op")
+		}
+	})
+}
+
+// callerCostImpl is one of BenchmarkCallerCost's implementations and what
+// was measured of it.
+type callerCostImpl struct {
+	name     string
+	call     func()
+	agent    *countingAgent  // nil for no reporter
+	rep      *csmv2.Reporter // the reporter whose queue drops are counted, if any
+	stats    csmv2.Stats     // rep's at reset
+	calls    int             // calls timed
+	wall     time.Duration   // their wall-clock time
+	cpu      time.Duration   // the calling thread's CPU time for cpuCalls of them
+	cpuCalls int
+}
+
+// reset waits until the agent has received everything sent so far and
+// clears the measurements.
+func (impl *callerCostImpl) reset(b *testing.B) {
+	if impl.agent != nil {
+		impl.agent.waitFor(b, impl.agent.expected.Load())
+	}
+	impl.stats = impl.rep.Stats()
+	impl.calls, impl.wall, impl.cpu, impl.cpuCalls = 0, 0, 0, 0
+}
+
+// batch makes n calls, timed, then stops the timer until the agent has
+// received their datagrams. Every implementation pauses the same way
+// between batches, so that what runs then (the sender, the garbage
+// collector) is charged alike. A batch whose goroutine moved to another
+// thread is left out of the CPU time.
+func (impl *callerCostImpl) batch(b *testing.B, n int) {
+	tid0, cpu0, ok0 := threadCPU()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		impl.call()
+	}
+	impl.wall += time.Since(start)
+	tid1, cpu1, ok1 := threadCPU()
+	impl.calls += n
+	if ok0 && ok1 && tid0 == tid1 {
+		impl.cpu += cpu1 - cpu0
+		impl.cpuCalls += n
+	}
+	b.StopTimer()
+	if impl.agent != nil {
+		impl.agent.expected.Add(2 * int64(n))
+		impl.agent.waitFor(b, impl.agent.expected.Load())
+	} else {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StartTimer()
+}
+
+func (impl *callerCostImpl) wallPerCall() float64 {
+	return float64(impl.wall.Nanoseconds()) / float64(impl.calls)
+}
+
+func (impl *callerCostImpl) cpuPerCall() (float64, bool) {
+	if impl.cpuCalls == 0 {
+		return 0, false
+	}
+	return float64(impl.cpu.Nanoseconds()) / float64(impl.cpuCalls), true
+}
+
+// reportDrops reports what the agent did not receive, per call, as unit,
+// and fails the benchmark if anything was dropped.
+func (impl *callerCostImpl) reportDrops(b *testing.B, unit string) {
+	var missing int64
+	if impl.agent != nil {
+		missing = impl.agent.expected.Load() - impl.agent.received.Load()
+	}
+	full := impl.rep.Stats().DroppedFull - impl.stats.DroppedFull
+	b.ReportMetric(float64(missing)/float64(impl.calls), unit)
+	if missing != 0 || full != 0 {
+		b.Fatalf("%s: %d datagrams did not reach the agent (%d dropped by a full queue): not a no-drop figure", impl.name, missing, full)
 	}
 }
 
