@@ -97,22 +97,8 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 	}
 	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
 	m.AttemptLatency = time.Since(r.AttemptTime).Milliseconds()
-	if req := r.HTTPRequest; req != nil {
-		if req.URL != nil {
-			m.Fqdn = req.URL.Hostname()
-		}
-		m.UserAgent = report.Header(req.Header, "User-Agent")
-		m.AccessKey = report.AccessKeyID(report.Header(req.Header, "Authorization"))
-		if rep.r.SendsToken() {
-			m.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
-		}
-	}
-	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
-		m.HTTPStatusCode = resp.StatusCode
-		m.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
-		m.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
-		m.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
-	}
+	m.ReadRequest(r.HTTPRequest, rep.r.SendsToken())
+	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
 	}
@@ -130,12 +116,8 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	if sentLastAttempt(r) {
 		m.AttemptCount++
 	}
-	if req := r.HTTPRequest; req != nil {
-		m.UserAgent = report.Header(req.Header, "User-Agent")
-	}
-	if resp := r.HTTPResponse; resp != nil && resp.StatusCode != 0 {
-		m.HTTPStatusCode = resp.StatusCode
-	}
+	m.ReadRequest(r.HTTPRequest, false)
+	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
 		m.MaxRetriesExceeded = retriesExhausted(r)

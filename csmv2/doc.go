@@ -66,12 +66,14 @@
 //
 // Reporter.AddMiddleware adds two middleware to an operation's stack: one
 // first in the Initialize step, which sees the whole call (validation
-// failures included) and sends the ApiCall datagram, and one in the
-// Finalize step right after the "Retry" middleware, which sees each attempt
-// and sends its ApiCallAttempt datagram. No state is passed down the
-// stack: each attempt leaves its request in the metadata it returns, which
-// the SDK's retry middleware keeps per attempt, and the call middleware
-// reads the attempts from there. An operation run inside another (a
+// failures included), and one in the Finalize step right after the "Retry"
+// middleware, which times each attempt. No state is passed down the stack:
+// each attempt leaves its record in the metadata it returns, which the
+// SDK's retry middleware keeps per attempt, and at the call's end the call
+// middleware sends an ApiCallAttempt datagram per attempt, then the ApiCall
+// datagram. The call's service, operation and region are read once, for
+// all of them; an attempt's datagram carries the timestamp and latency
+// measured when it ran. An operation run inside another (a
 // credentials provider's STS call, DynamoDB's endpoint discovery) has
 // metadata of its own, so it is an API call of its own and leaves the outer
 // call's attempt count alone. The access key and the session

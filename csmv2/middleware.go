@@ -2,9 +2,7 @@ package csmv2
 
 import (
 	"context"
-	"net/url"
-	"strings"
-	"time"
+	"net/http"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -75,19 +73,40 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 }
 
 // attemptKey is the metadata key under which the attempt middleware leaves
-// the attempt's request (a *smithyhttp.Request) for the call middleware,
-// when the attempt reached the network; unsentKey, when it did not.
+// its attempt's record (an *attemptRecord) for the call middleware, which
+// sends the attempt's ApiCallAttempt datagram with the call's own.
 // aws-sdk-go-v2's retry middleware keeps each attempt's metadata in the
 // call's (retry.GetAttemptResults), so the attempts report to their call
 // through the metadata the operation returns: no state is passed down the
 // stack, and an operation run inside another (a credentials provider's STS
 // call, DynamoDB's endpoint discovery) has metadata of its own.
-type (
-	attemptKey struct{}
-	unsentKey  struct{}
-)
+//
+// Sending the attempts from the call middleware lets a call read its
+// service, operation and region once, from the context of the Initialize
+// step, which is shallow, instead of once more per attempt from the
+// Finalize step's, which every middleware in between made deeper; and a
+// call's datagrams reach the queue together. An attempt's datagram
+// therefore leaves when its call ends, with the timestamp and latency
+// measured when the attempt ran.
+type attemptKey struct{}
 
-// callMiddleware sends the ApiCall datagram of each API call.
+// attemptRecord is what the attempt middleware measured of one attempt.
+// The hooks that time an attempt's HTTP exchange belong in it too.
+type attemptRecord struct {
+	start, end report.Tick
+	req        *smithyhttp.Request  // the attempt's request, signed
+	resp       *smithyhttp.Response // its raw response, if any
+	err        error                // the attempt's own error, before the retry loop wraps it
+	// sent is whether the attempt reached the network: the call's
+	// AttemptCount counts those.
+	sent bool
+	// report is whether the reporter was enabled when the attempt ended,
+	// which decides whether its ApiCallAttempt is sent.
+	report bool
+}
+
+// callMiddleware sends the ApiCall datagram of each API call, and the
+// ApiCallAttempt datagrams of its attempts.
 type callMiddleware struct {
 	rep *report.Reporter
 }
@@ -95,50 +114,53 @@ type callMiddleware struct {
 // ID returns CallMiddlewareID.
 func (*callMiddleware) ID() string { return CallMiddlewareID }
 
-// HandleInitialize runs the call and sends its ApiCall datagram.
+// HandleInitialize runs the call and sends its datagrams.
 func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	out middleware.InitializeOutput, metadata middleware.Metadata, err error,
 ) {
-	// A call that starts while the reporter is paused is not reported,
-	// nor are its attempts: each counts its drop, and nothing else is done.
+	// A call that starts while the reporter is paused is not reported;
+	// its attempts count their own drops, and only those that ran after a
+	// Continue are sent.
 	if !m.rep.Enabled() {
-		return next.HandleInitialize(ctx, in)
-	}
-	start := time.Now()
-	out, metadata, err = next.HandleInitialize(ctx, in)
-	// Paused during the call: its ApiCall is not sent either.
-	if !m.rep.Enabled() {
+		out, metadata, err = next.HandleInitialize(ctx, in)
+		m.sendAttemptsAfterContinue(ctx, metadata)
 		return out, metadata, err
 	}
-	metric := report.Metric{
-		Kind:     report.KindAPICall,
-		ClientID: m.rep.ClientID(),
-		// Newer SDKs set these before the stack runs; older ones in their
-		// RegisterServiceMetadata middleware, which AddMiddleware puts
-		// this one after.
-		Service:   awsmiddleware.GetServiceID(ctx),
-		API:       awsmiddleware.GetOperationName(ctx),
-		Region:    awsmiddleware.GetRegion(ctx),
-		Timestamp: report.UnixMilli(start),
-		Latency:   time.Since(start).Milliseconds(),
-	}
+	start := report.Now()
+	out, metadata, err = next.HandleInitialize(ctx, in)
+	end := report.Now()
+
+	// Newer SDKs set these before the stack runs; older ones in their
+	// RegisterServiceMetadata middleware, which AddMiddleware puts this
+	// one after. They are read once, for the call and its attempts.
+	metric := m.newMetric(ctx, report.KindAPICall)
+	metric.Timestamp = start.UnixMilli()
+	metric.Latency = end.MillisSince(start)
 	if results, ok := retry.GetAttemptResults(metadata); ok && len(results.Results) > 0 {
+		var last *attemptRecord
 		for _, r := range results.Results {
-			if r.ResponseMetadata.Get(attemptKey{}) != nil {
+			last = recordOf(r)
+			if last == nil {
+				continue // run while paused
+			}
+			if last.sent {
 				metric.AttemptCount++
 			}
+			if last.report {
+				m.sendAttempt(&metric, last)
+			}
 		}
-		last := results.Results[len(results.Results)-1].ResponseMetadata
-		req, sent := last.Get(attemptKey{}).(*smithyhttp.Request)
-		if !sent {
-			req, _ = last.Get(unsentKey{}).(*smithyhttp.Request)
+		// The call reports its last attempt's request and response.
+		if last != nil {
+			metric.ReadRequest(httpRequest(last.req), false)
+			if last.sent {
+				metric.ReadResponse(httpResponse(last.resp))
+			}
 		}
-		if req != nil && req.Request != nil {
-			metric.UserAgent = report.Header(req.Header, "User-Agent")
-		}
-		if resp, ok := awsmiddleware.GetRawResponse(last).(*smithyhttp.Response); sent && ok && resp != nil && resp.Response != nil {
-			metric.HTTPStatusCode = resp.StatusCode
-		}
+	}
+	// Paused during the call: its ApiCall is not sent.
+	if !m.rep.Enabled() {
+		return out, metadata, err
 	}
 	if err != nil {
 		metric.SetException(classify(err))
@@ -148,7 +170,80 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	return out, metadata, err
 }
 
-// attemptMiddleware sends the ApiCallAttempt datagram of each attempt.
+// newMetric returns a metric of kind with the fields a call and its
+// attempts share.
+func (m *callMiddleware) newMetric(ctx context.Context, kind report.Kind) report.Metric {
+	return report.Metric{
+		Kind:     kind,
+		ClientID: m.rep.ClientID(),
+		Service:  awsmiddleware.GetServiceID(ctx),
+		API:      awsmiddleware.GetOperationName(ctx),
+		Region:   awsmiddleware.GetRegion(ctx),
+	}
+}
+
+// sendAttempt sends the ApiCallAttempt datagram of rec, an attempt of
+// call, whose fields it shares.
+func (m *callMiddleware) sendAttempt(call *report.Metric, rec *attemptRecord) {
+	metric := report.Metric{
+		Kind:           report.KindAPICallAttempt,
+		ClientID:       call.ClientID,
+		Service:        call.Service,
+		API:            call.API,
+		Region:         call.Region,
+		Timestamp:      rec.start.UnixMilli(),
+		AttemptLatency: rec.end.MillisSince(rec.start),
+	}
+	metric.ReadRequest(httpRequest(rec.req), m.rep.SendsToken())
+	metric.ReadResponse(httpResponse(rec.resp))
+	if rec.err != nil {
+		metric.SetException(classify(rec.err))
+	}
+	m.rep.Push(&metric)
+}
+
+// sendAttemptsAfterContinue sends the datagrams of the attempts, of a call
+// that started while the reporter was paused, that ran after a Continue.
+func (m *callMiddleware) sendAttemptsAfterContinue(ctx context.Context, metadata middleware.Metadata) {
+	results, ok := retry.GetAttemptResults(metadata)
+	if !ok {
+		return
+	}
+	var call report.Metric
+	for _, r := range results.Results {
+		if rec := recordOf(r); rec != nil && rec.report {
+			if call.Kind == 0 {
+				call = m.newMetric(ctx, report.KindAPICall)
+			}
+			m.sendAttempt(&call, rec)
+		}
+	}
+}
+
+// recordOf returns the record the attempt middleware left for r, or nil.
+func recordOf(r retry.AttemptResult) *attemptRecord {
+	rec, _ := r.ResponseMetadata.Get(attemptKey{}).(*attemptRecord)
+	return rec
+}
+
+// httpRequest returns req's *http.Request, or nil.
+func httpRequest(req *smithyhttp.Request) *http.Request {
+	if req == nil {
+		return nil
+	}
+	return req.Request
+}
+
+// httpResponse returns resp's *http.Response, or nil.
+func httpResponse(resp *smithyhttp.Response) *http.Response {
+	if resp == nil {
+		return nil
+	}
+	return resp.Response
+}
+
+// attemptMiddleware measures each attempt and leaves its record in the
+// attempt's metadata (see attemptKey).
 type attemptMiddleware struct {
 	rep *report.Reporter
 }
@@ -156,8 +251,8 @@ type attemptMiddleware struct {
 // ID returns AttemptMiddlewareID.
 func (*attemptMiddleware) ID() string { return AttemptMiddlewareID }
 
-// HandleFinalize runs one attempt and sends its ApiCallAttempt datagram.
-// The request's headers are read after the attempt: the middleware after
+// HandleFinalize runs one attempt and records it. The request's headers
+// are read by the call middleware, after the attempt: the middleware after
 // this one sign the request.
 func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	out middleware.FinalizeOutput, metadata middleware.Metadata, err error,
@@ -169,67 +264,23 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	if !m.rep.Enabled() {
 		return next.HandleFinalize(ctx, in)
 	}
-	start := time.Now()
+	start := report.Now()
 	// Older SDKs try an attempt whose context is already done; its
 	// failure reaches no network.
 	canceled := ctx.Err() != nil
 	out, metadata, err = next.HandleFinalize(ctx, in)
+	rec := &attemptRecord{start: start, end: report.Now(), err: err}
 
 	// The attempt reached the network when the SDK's HTTP handler ran: it
 	// always leaves a raw response, an empty one when sending failed. Its
 	// errors are not looked at for this: an attempt whose credentials
 	// failed carries the error of the credentials' own operation (an STS
 	// call's response error, say), which is not this attempt's.
-	resp, _ := awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response)
-	sent := resp != nil && resp.Response != nil && !canceled
-	req, _ := in.Request.(*smithyhttp.Request)
-	if sent {
-		metadata.Set(attemptKey{}, req)
-	} else {
-		metadata.Set(unsentKey{}, req)
-	}
+	rec.resp, _ = awsmiddleware.GetRawResponse(metadata).(*smithyhttp.Response)
+	rec.sent = rec.resp != nil && rec.resp.Response != nil && !canceled
+	rec.req, _ = in.Request.(*smithyhttp.Request)
 	// Paused during the attempt: counted in its call, not reported.
-	if !m.rep.Enabled() {
-		return out, metadata, err
-	}
-
-	metric := report.Metric{
-		Kind:      report.KindAPICallAttempt,
-		ClientID:  m.rep.ClientID(),
-		Service:   awsmiddleware.GetServiceID(ctx),
-		API:       awsmiddleware.GetOperationName(ctx),
-		Region:    awsmiddleware.GetRegion(ctx),
-		Timestamp: report.UnixMilli(start),
-	}
-	if req != nil && req.Request != nil {
-		if req.URL != nil {
-			metric.Fqdn = hostname(req.URL.Host)
-		}
-		metric.UserAgent = report.Header(req.Header, "User-Agent")
-		metric.AccessKey = report.AccessKeyID(report.Header(req.Header, "Authorization"))
-		if m.rep.SendsToken() {
-			metric.SessionToken = report.Header(req.Header, "X-Amz-Security-Token")
-		}
-	}
-	if resp != nil && resp.Response != nil {
-		metric.HTTPStatusCode = resp.StatusCode
-		metric.XAmzID2 = report.Header(resp.Header, "X-Amz-Id-2")
-		metric.XAmzRequestID = report.Header(resp.Header, "X-Amz-Request-Id")
-		metric.XAmznRequestID = report.Header(resp.Header, "X-Amzn-Requestid")
-	}
-	if err != nil {
-		metric.SetException(classify(err))
-	}
-	metric.AttemptLatency = time.Since(start).Milliseconds()
-	m.rep.Push(&metric)
+	rec.report = m.rep.Enabled()
+	metadata.Set(attemptKey{}, rec)
 	return out, metadata, err
-}
-
-// hostname is url.URL.Hostname for the host of a request's URL: the host
-// without its port, and without the brackets of an IPv6 address.
-func hostname(host string) string {
-	if strings.IndexByte(host, ':') < 0 {
-		return host // the common case: a name without a port
-	}
-	return (&url.URL{Host: host}).Hostname()
 }

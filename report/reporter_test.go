@@ -32,7 +32,7 @@ func TestAccessKeyID(t *testing.T) {
 		"AWS4-HMAC-SHA256 Credential=AKID/20261126/us-west-2/s3/aws4_request, SignedHeaders=host, Signature=abc": "AKID",
 		"AWS4-ECDSA-P256-SHA256 Credential=AKID2/20261126/s3/aws4_request, SignedHeaders=host":                   "AKID2",
 		"Custom x=1, Credential=AKID3/20261126/x":                                                                "AKID3",
-		"AWS AKID:signature":                  "",
+		"AWS AKID:signature":                  "AKID",
 		"":                                    "",
 		"AWS4-HMAC-SHA256 Credential=NOSLASH": "",
 	}

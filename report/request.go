@@ -2,9 +2,64 @@ package report
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
+
+// The headers a metric reports, in the canonical form in which net/http and
+// the AWS SDKs store them (see Header).
+const (
+	headerUserAgent     = "User-Agent"
+	headerAuthorization = "Authorization"
+	headerSecurityToken = "X-Amz-Security-Token"
+	headerAmzRequestID  = "X-Amz-Request-Id"
+	headerAmznRequestID = "X-Amzn-Requestid"
+	headerAmzID2        = "X-Amz-Id-2"
+)
+
+// ReadRequest sets what m reports from req, the signed HTTP request of an
+// attempt: on both kinds of metric the User-Agent (an ApiCall's is its last
+// attempt's), and on an ApiCallAttempt the host, the access key ID and,
+// when sendToken is set, the session token. A nil req sets nothing.
+//
+// Both SDK integrations call it, after the attempt, so that the request is
+// read the same way for aws-sdk-go and aws-sdk-go-v2. It does not allocate.
+func (m *Metric) ReadRequest(req *http.Request, sendToken bool) {
+	if req == nil {
+		return
+	}
+	m.UserAgent = Header(req.Header, headerUserAgent)
+	if m.Kind != KindAPICallAttempt {
+		return
+	}
+	if req.URL != nil {
+		m.Fqdn = Hostname(req.URL.Host)
+	}
+	m.AccessKey = AccessKeyID(Header(req.Header, headerAuthorization))
+	if sendToken {
+		m.SessionToken = Header(req.Header, headerSecurityToken)
+	}
+}
+
+// ReadResponse sets what m reports from resp, the HTTP response of an
+// attempt: its status code and, on an ApiCallAttempt, the three request
+// IDs. It sets nothing for a nil response or one of status 0, which is the
+// stand-in both SDKs put in place of the response of a request that got
+// none (aws-sdk-go's send handler, smithy-go's HTTP client handler): it
+// carries no header from a server. It does not allocate.
+func (m *Metric) ReadResponse(resp *http.Response) {
+	if resp == nil || resp.StatusCode == 0 {
+		return
+	}
+	m.HTTPStatusCode = resp.StatusCode
+	if m.Kind != KindAPICallAttempt {
+		return
+	}
+	m.XAmzRequestID = Header(resp.Header, headerAmzRequestID)
+	m.XAmznRequestID = Header(resp.Header, headerAmznRequestID)
+	m.XAmzID2 = Header(resp.Header, headerAmzID2)
+}
 
 // Header returns the first value of the header whose canonical name is key.
 // It is http.Header.Get without the canonicalization of key, which costs
@@ -16,17 +71,38 @@ func Header(h http.Header, key string) string {
 	return ""
 }
 
-// AccessKeyID returns the access key ID from a Signature Version 4 (or 4a)
-// Authorization header: "AWS4-HMAC-SHA256 Credential=AKID/date/...". The
-// integrations read it from the signed request rather than from the
-// credentials provider, which could start a fetch.
+// Hostname returns host, the host of a request's URL, without its port
+// and without the brackets of an IPv6 address, as url.URL.Hostname does.
+func Hostname(host string) string {
+	if strings.IndexByte(host, ':') < 0 {
+		return host // the common case: a name without a port
+	}
+	return (&url.URL{Host: host}).Hostname()
+}
+
+// AccessKeyID returns the access key ID from a request's Authorization
+// header: a Signature Version 4 (or 4a) one, "AWS4-HMAC-SHA256
+// Credential=AKID/date/...", or an S3 Signature Version 2 one, "AWS
+// AKID:signature", which botocore reads too. The integrations read it from
+// the signed request rather than from the credentials provider, which could
+// start a fetch. It returns "" for any other header.
 func AccessKeyID(authorization string) string {
-	const prefix = "Credential="
+	const (
+		prefix   = "Credential="
+		sigV2    = "AWS "
+		sigV2End = ':'
+	)
 	// The credential comes right after the algorithm's name; look there
 	// before searching the whole header.
 	var cred string
 	if sp := strings.IndexByte(authorization, ' '); sp >= 0 && strings.HasPrefix(authorization[sp+1:], prefix) {
 		cred = authorization[sp+1+len(prefix):]
+	} else if strings.HasPrefix(authorization, sigV2) {
+		id := authorization[len(sigV2):]
+		if j := strings.IndexByte(id, sigV2End); j > 0 {
+			return id[:j]
+		}
+		return ""
 	} else if i := strings.Index(authorization, prefix); i >= 0 {
 		cred = authorization[i+len(prefix):]
 	} else {
