@@ -23,37 +23,31 @@ func appendMetric(dst []byte, m *Metric) []byte {
 		switch st.enc {
 		case encString:
 			if s := *strs[st.idx]; s != "" {
-				dst = append(dst, st.key...)
+				dst = appendKey(dst, st)
 				dst = appendString(dst, s)
 			}
 		case encStringAlways:
-			dst = append(dst, st.key...)
+			dst = appendKey(dst, st)
 			dst = appendString(dst, *strs[st.idx])
 		case encNumber:
-			dst = append(dst, st.key...)
+			dst = appendKey(dst, st)
 			dst = strconv.AppendInt(dst, nums[st.idx], 10)
 		case encNonZero:
 			if v := nums[st.idx]; v != 0 {
-				dst = append(dst, st.key...)
+				dst = appendKey(dst, st)
 				dst = strconv.AppendInt(dst, v, 10)
 			}
 		case encTimed:
 			if m.Timed&st.bit != 0 {
-				dst = append(dst, st.key...)
+				dst = appendKey(dst, st)
 				dst = strconv.AppendInt(dst, nums[st.idx], 10)
 			}
-		case encType:
-			dst = append(dst, st.key...)
-			dst = append(dst, '"')
-			dst = append(dst, m.Kind.String()...)
-			dst = append(dst, '"')
-		case encVersion:
-			dst = append(dst, st.key...)
-			dst = append(dst, '1')
+		case encLiteral:
+			dst = appendKey(dst, st)
 		case encAddr:
 			if m.DestinationIP.IsValid() {
 				// An IP address needs no escaping.
-				dst = append(dst, st.key...)
+				dst = appendKey(dst, st)
 				dst = append(dst, '"')
 				dst = m.DestinationIP.AppendTo(dst)
 				dst = append(dst, '"')
@@ -61,6 +55,20 @@ func appendMetric(dst []byte, m *Metric) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// appendKey appends st's key. It copies the whole key array, a copy of
+// fixed size the compiler makes without calling memmove, and then cuts
+// dst to the key's length: the encoder writes some twenty keys per
+// datagram.
+func appendKey(dst []byte, st *step) []byte {
+	n := len(dst)
+	if cap(dst)-n < maxKeyLen {
+		return append(dst, st.key[:st.keyLen]...)
+	}
+	dst = dst[:n+maxKeyLen]
+	copy(dst[n:], st.key[:])
+	return dst[:n+st.keyLen]
 }
 
 // encodeMetric appends m, whose strings are already cut to their limits (as

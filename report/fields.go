@@ -193,14 +193,26 @@ var fields = [...]field{
 	{call: "MaxRetriesExceeded", enc: encNumber, idx: nMaxRetriesExceeded},
 }
 
-// step is a field as the encoder writes it for one kind of datagram: its
-// key already quoted, with the comma before it.
+// step is a field as the encoder writes it for one kind of datagram.
 type step struct {
-	key string // `,"Name":`, or `{"Name":` for the first
-	enc encoding
-	idx int
-	bit TimingField
+	// key is the field's name, quoted, with the comma before it (the
+	// brace for the first field) and the colon after it, in keyLen bytes;
+	// for encLiteral, the whole field. The encoder copies all of key's
+	// bytes, a copy of known size that needs no call, and keeps keyLen.
+	key    [maxKeyLen]byte
+	keyLen int
+	enc    encoding
+	idx    int
+	bit    TimingField
 }
+
+// maxKeyLen bounds a step's key: `,"AcquireConnectionLatency":` is 28
+// bytes, `,"Type":"ApiCallAttempt","Version":1` 36.
+const maxKeyLen = 40
+
+// encLiteral is a step written as it is: the type and the version, whose
+// values depend only on the kind.
+const encLiteral encoding = 255
 
 // The fields of each kind of datagram, and the limit of each string field,
 // worked out from fields once.
@@ -214,12 +226,15 @@ func init() {
 		if f.enc == encString || f.enc == encStringAlways {
 			stringLimits[f.idx] = f.limit
 		}
-		attemptSteps = addStep(attemptSteps, f.attempt, f)
-		callSteps = addStep(callSteps, f.call, f)
+		attemptSteps = addStep(attemptSteps, f.attempt, KindAPICallAttempt, f)
+		callSteps = addStep(callSteps, f.call, KindAPICall, f)
 	}
 }
 
-func addStep(steps []step, name string, f field) []step {
+// addStep appends the step of field f, named name in datagrams of kind, to
+// steps. The type and the version become literal text, joined to the step
+// before them when that is one too.
+func addStep(steps []step, name string, kind Kind, f field) []step {
 	if name == "" {
 		return steps
 	}
@@ -227,5 +242,22 @@ func addStep(steps []step, name string, f field) []step {
 	if len(steps) == 0 {
 		key = `{"` + name + `":`
 	}
-	return append(steps, step{key: key, enc: f.enc, idx: f.idx, bit: f.bit})
+	enc := f.enc
+	switch enc {
+	case encType:
+		enc, key = encLiteral, key+`"`+kind.String()+`"`
+	case encVersion:
+		enc, key = encLiteral, key+"1"
+	}
+	if enc == encLiteral && len(steps) > 0 && steps[len(steps)-1].enc == encLiteral {
+		last := &steps[len(steps)-1]
+		key = string(last.key[:last.keyLen]) + key
+		steps = steps[:len(steps)-1]
+	}
+	if len(key) > maxKeyLen {
+		panic("report: the key " + key + " is longer than maxKeyLen")
+	}
+	st := step{keyLen: len(key), enc: enc, idx: f.idx, bit: f.bit}
+	copy(st.key[:], key)
+	return append(steps, st)
 }
