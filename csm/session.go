@@ -27,28 +27,29 @@ func Enable(sess *session.Session) (*Reporter, error) {
 	if sess == nil {
 		return nil, errors.New("csm: Enable needs a session, got nil")
 	}
-	rep, err := enable()
+	rep, timing, err := enable()
 	if rep == nil {
 		removeHandlers(&sess.Handlers)
 		return nil, err
 	}
-	rep.InjectHandlers(&sess.Handlers)
+	rep.injectHandlers(&sess.Handlers, timing || rep.HTTPTiming())
 	return rep, nil
 }
 
-// enable returns the reporter the settings ask for, or nil.
-func enable() (*Reporter, error) {
+// enable returns the reporter the settings ask for, or nil, and whether
+// they ask for HTTP timing.
+func enable() (*Reporter, bool, error) {
 	s, err := report.LoadSettings()
 	if err != nil || !s.Enabled {
-		return nil, settingError(err)
+		return nil, false, settingError(err)
 	}
 	r, err := s.Start(MetricsChannelSize)
 	if err != nil {
-		return nil, settingError(err)
+		return nil, false, settingError(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return wrapLocked(r), nil
+	return wrapLocked(r), s.HTTPTiming, nil
 }
 
 // NewSession is session.NewSession followed by Enable: it returns a session

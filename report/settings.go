@@ -40,6 +40,9 @@ type Settings struct {
 	Host     Setting
 	Port     Setting
 	ClientID Setting
+	// HTTPTiming is whether attempts carry the HTTP timing fields
+	// (AWS_CSM_HTTP_TIMING, csm_http_timing).
+	HTTPTiming bool
 }
 
 // Address returns the agent address the settings name.
