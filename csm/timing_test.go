@@ -278,6 +278,7 @@ func TestHTTPTimingLateDial(t *testing.T) {
 				reporttest.AWSHandler().ServeHTTP(w, r)
 			}))
 			transport := srv.Transport()
+			transport.MaxConnsPerHost = 0 // the second call dials while the first holds its connection
 			var dials atomic.Int32
 			dialer := &net.Dialer{}
 			transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -32,7 +32,11 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 		return nil, settingError(err)
 	}
 	rep := wrap(r)
-	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	if s.HTTPTiming {
+		cfg.APIOptions = append(cfg.APIOptions, rep.addTimedMiddleware)
+	} else {
+		cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	}
 	return rep, nil
 }
 

@@ -46,7 +46,15 @@ const (
 // It adds nothing to the stacks of presigned requests, nor to a stack that
 // already has the middleware, and it never returns an error of its own. A
 // nil reporter adds nothing.
+//
+// With SetHTTPTiming on, the attempts are timed.
 func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
+	return rep.addMiddleware(stack, rep.HTTPTiming())
+}
+
+// addMiddleware is AddMiddleware, with the attempts timed when timing is
+// set.
+func (rep *Reporter) addMiddleware(stack *middleware.Stack, timing bool) error {
 	if rep == nil || stack == nil {
 		return nil
 	}
@@ -70,6 +78,12 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 	}
 	if err != nil {
 		return err
+	}
+	if timing {
+		if err := addRespondedMiddleware(stack); err != nil {
+			return err
+		}
+		return stack.Finalize.Insert(rep.timedAttempt, retryID, middleware.After)
 	}
 	return stack.Finalize.Insert(rep.attempt, retryID, middleware.After)
 }
@@ -151,6 +165,8 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 // attemptMiddleware sends the ApiCallAttempt datagram of each attempt.
 type attemptMiddleware struct {
 	rep *report.Reporter
+	// timed is whether it measures each attempt's HTTP timing.
+	timed bool
 }
 
 // ID returns AttemptMiddlewareID.
@@ -173,6 +189,10 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	// Older SDKs try an attempt whose context is already done; its
 	// failure reaches no network.
 	canceled := ctx.Err() != nil
+	var trace *report.AttemptTrace
+	if m.timed {
+		ctx, trace = report.TraceAttempt(ctx)
+	}
 	out, metadata, err = next.HandleFinalize(ctx, in)
 
 	// The attempt reached the network when the SDK's HTTP handler ran: it
@@ -219,6 +239,9 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	}
 	if err != nil {
 		metric.SetException(classify(err))
+	}
+	if trace != nil {
+		trace.Fill(&metric)
 	}
 	metric.AttemptLatency = time.Since(start).Milliseconds()
 	m.rep.Push(&metric)

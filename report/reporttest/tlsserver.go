@@ -34,13 +34,18 @@ func NewTLSServer(t testing.TB, h http.Handler) *TLSServer {
 }
 
 // Transport returns a new HTTP/1.1 transport, with a connection pool of its
-// own, that trusts the server's certificate (issued for example.com).
+// own, that trusts the server's certificate (issued for example.com). It
+// holds one connection at most, so that a call made after another reuses
+// the other's connection: net/http puts a connection back in its pool after
+// the call that used it has returned, and a call made meanwhile would dial
+// another if it could.
 func (s *TLSServer) Transport() *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.Certificate())
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, ServerName: "example.com"}
 	tr.ForceAttemptHTTP2 = false
+	tr.MaxConnsPerHost = 1
 	return tr
 }
 
