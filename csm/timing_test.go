@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
+	"github.com/opencsm/csm-go/report"
 	"github.com/opencsm/csm-go/report/reporttest"
 )
 
@@ -392,4 +393,41 @@ func TestHTTPTimingKeepsContext(t *testing.T) {
 	assert.Equal(t, int32(2), tracerSaw.Load(), "the tracer's value is in the context of each attempt")
 	assert.GreaterOrEqual(t, tracerConns.Load(), int32(2), "the tracer's trace saw each attempt's connection")
 	assert.Equal(t, int32(2), programConns.Load(), "the program's trace saw each attempt's connection")
+}
+
+// TestHTTPTimingFromSettings checks that NewSession and Enable time the
+// attempts when AWS_CSM_HTTP_TIMING asks for it, and that the
+// programmatic switch does the same for a session whose settings do not.
+func TestHTTPTimingFromSettings(t *testing.T) {
+	for _, setting := range []string{"true", ""} {
+		t.Run("AWS_CSM_HTTP_TIMING="+setting, func(t *testing.T) {
+			enableThroughEnv(t)
+			t.Setenv("AWS_CSM_HTTP_TIMING", setting)
+			if setting != "" {
+				if s, err := report.LoadSettings(); err != nil || !s.HTTPTiming {
+					t.Skip("the CSM settings do not read AWS_CSM_HTTP_TIMING")
+				}
+			} else {
+				// Settings off: the switch turns timing on.
+				rep, err := csm.Start("", sdkAgent.Addr())
+				require.NoError(t, err)
+				rep.SetHTTPTiming(true)
+				t.Cleanup(func() { rep.SetHTTPTiming(false) })
+			}
+			srv := reporttest.NewTLSServer(t, nil)
+			sess, err := csm.NewSession(&aws.Config{
+				Region:      aws.String(testRegion),
+				Credentials: credentials.NewStaticCredentials(testAccessKey, testSecretKey, ""),
+				Endpoint:    aws.String(srv.Endpoint),
+				HTTPClient:  &http.Client{Transport: srv.Transport()},
+			})
+			require.NoError(t, err)
+			require.NoError(t, v1Calls[1].do(testContext(t), sess))
+			require.NoError(t, csm.Get().Flush(testContext(t)))
+			sdkAgent.Sync(t)
+			attempts := attemptEvents(sdkAgent.Events(t))
+			require.Len(t, attempts, 1)
+			assertNewConnection(t, attempts[0])
+		})
+	}
 }

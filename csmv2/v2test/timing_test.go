@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
+	"github.com/opencsm/csm-go/report"
 	"github.com/opencsm/csm-go/report/reporttest"
 )
 
@@ -359,4 +360,36 @@ func TestHTTPTimingKeepsContext(t *testing.T) {
 	assert.Equal(t, int32(2), tracerSaw.Load(), "the tracer's value is in the context of each attempt")
 	assert.Equal(t, int32(2), tracerConns.Load(), "the tracer's trace saw each attempt's connection")
 	assert.Equal(t, int32(2), programConns.Load(), "the program's trace saw each attempt's connection")
+}
+
+// TestHTTPTimingFromSettings checks that Enable times the attempts of the
+// clients of its config when AWS_CSM_HTTP_TIMING asks for it, and that the
+// programmatic switch does the same when the settings do not.
+func TestHTTPTimingFromSettings(t *testing.T) {
+	for _, setting := range []string{"true", ""} {
+		t.Run("AWS_CSM_HTTP_TIMING="+setting, func(t *testing.T) {
+			rep, agent := startReporter(t)
+			t.Setenv("AWS_CSM_ENABLED", "true")
+			t.Setenv("AWS_CSM_CLIENT_ID", testClientID)
+			t.Setenv("AWS_CSM_PORT", agent.Port())
+			t.Setenv("AWS_CSM_HTTP_TIMING", setting)
+			if setting != "" {
+				if s, err := report.LoadSettings(); err != nil || !s.HTTPTiming {
+					t.Skip("the CSM settings do not read AWS_CSM_HTTP_TIMING")
+				}
+			} else {
+				rep.SetHTTPTiming(true)
+				t.Cleanup(func() { rep.SetHTTPTiming(false) })
+			}
+			srv := reporttest.NewTLSServer(t, nil)
+			cfg := loadConfig(t, srv.Endpoint, config.WithHTTPClient(&http.Client{Transport: srv.Transport()}))
+			got, err := csmv2.Enable(&cfg)
+			require.NoError(t, err)
+			require.Same(t, rep, got)
+			require.NoError(t, v2Calls[1].do(testContext(t), cfg))
+			events := attempts(collect(t, rep, agent))
+			require.Len(t, events, 1)
+			assertNewConnection(t, events[0])
+		})
+	}
 }
