@@ -138,6 +138,9 @@ const (
 	encVersion
 	// encAddr is DestinationIP, written when it is valid.
 	encAddr
+	// encLiteral is a step written as it is: the type and the version,
+	// whose values depend only on the kind (the encoder's own).
+	encLiteral
 )
 
 // field is one JSON field of a datagram and where its value comes from.
@@ -210,15 +213,13 @@ type step struct {
 // bytes, `,"Type":"ApiCallAttempt","Version":1` 36.
 const maxKeyLen = 40
 
-// encLiteral is a step written as it is: the type and the version, whose
-// values depend only on the kind.
-const encLiteral encoding = 255
-
 // The fields of each kind of datagram, and the limit of each string field,
-// worked out from fields once.
+// worked out from fields once. The HTTP timing fields are the last of an
+// attempt's: untimedSteps is an attempt's steps without them, for the
+// attempts that were not timed.
 var (
-	attemptSteps, callSteps []step
-	stringLimits            [numStrings]int
+	attemptSteps, callSteps, untimedSteps []step
+	stringLimits                          [numStrings]int
 )
 
 func init() {
@@ -228,6 +229,15 @@ func init() {
 		}
 		attemptSteps = addStep(attemptSteps, f.attempt, KindAPICallAttempt, f)
 		callSteps = addStep(callSteps, f.call, KindAPICall, f)
+	}
+	untimedSteps = attemptSteps
+	for i, st := range attemptSteps {
+		timing := st.enc == encTimed || st.enc == encAddr
+		if timing && len(untimedSteps) == len(attemptSteps) {
+			untimedSteps = attemptSteps[:i]
+		} else if !timing && len(untimedSteps) < len(attemptSteps) {
+			panic("report: the HTTP timing fields must be an attempt's last")
+		}
 	}
 }
 
