@@ -1,75 +1,18 @@
 package report
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
 // appendMetric appends m as one compact JSON object, with the field names,
 // order and escaping that encoding/json gives the original package's metric
-// struct (see fields). It uses no reflection and, given a large enough dst,
-// no allocation.
+// struct (see fields; the code is generated from them in encode_gen.go). It
+// uses no reflection and, given a large enough dst, no allocation.
 func appendMetric(dst []byte, m *Metric) []byte {
-	steps := attemptSteps
 	if m.Kind == KindAPICall {
-		steps = callSteps
-	} else if m.Timed == 0 && !m.DestinationIP.IsValid() {
-		steps = untimedSteps
+		return appendCall(dst, m)
 	}
-	strs := m.stringPtrs()
-	nums := m.numbers()
-	for i := range steps {
-		st := &steps[i]
-		// An if chain, most frequent first: cheaper here than a switch's
-		// jump table.
-		if st.enc == encString {
-			if s := *strs[st.idx]; s != "" {
-				dst = appendKey(dst, st)
-				dst = appendString(dst, s)
-			}
-		} else if st.enc == encNumber {
-			dst = appendKey(dst, st)
-			dst = strconv.AppendInt(dst, nums[st.idx], 10)
-		} else if st.enc == encStringAlways {
-			dst = appendKey(dst, st)
-			dst = appendString(dst, *strs[st.idx])
-		} else if st.enc == encNonZero {
-			if v := nums[st.idx]; v != 0 {
-				dst = appendKey(dst, st)
-				dst = strconv.AppendInt(dst, v, 10)
-			}
-		} else if st.enc == encTimed {
-			if m.Timed&st.bit != 0 {
-				dst = appendKey(dst, st)
-				dst = strconv.AppendInt(dst, nums[st.idx], 10)
-			}
-		} else if st.enc == encLiteral {
-			dst = appendKey(dst, st)
-		} else if st.enc == encAddr && m.DestinationIP.IsValid() {
-			// An IP address needs no escaping.
-			dst = appendKey(dst, st)
-			dst = append(dst, '"')
-			dst = m.DestinationIP.AppendTo(dst)
-			dst = append(dst, '"')
-		}
-	}
-	return append(dst, '}')
-}
-
-// appendKey appends st's key. It assigns the whole key array, a copy of
-// fixed size that the compiler makes without calling memmove, and then
-// cuts dst to the key's length: the encoder writes some twenty keys per
-// datagram.
-func appendKey(dst []byte, st *step) []byte {
-	n := len(dst)
-	if cap(dst)-n < maxKeyLen {
-		return append(dst, st.key[:st.keyLen]...)
-	}
-	dst = dst[:n+maxKeyLen]
-	*(*[maxKeyLen]byte)(dst[n:]) = st.key
-	return dst[:n+st.keyLen]
+	return appendAttempt(dst, m)
 }
 
 // encodeMetric appends m, whose strings are already cut to their limits (as

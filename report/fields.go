@@ -4,8 +4,10 @@ package report
 // handles every field (cutting strings to their limits, the queue's record,
 // the JSON encoding) walks the table below; adding a field to Metric takes
 // one entry in fields, one index constant and one line in the accessor of
-// its type (stringPtrs, or numbers and setNumbers). TestEveryFieldTravels
-// fails for a field of Metric that is left out.
+// its type (stringPtrs, or numbers and setNumbers), then regenerating the
+// encoder (encode_gen.go: go test -run TestGeneratedEncoder -update-encoder).
+// TestEveryFieldTravels fails for a field of Metric that is left out, and
+// TestGeneratedEncoder for an encoder that is not the table's.
 
 // The indexes of the string fields, in the order of the array stringPtrs
 // returns.
@@ -138,9 +140,6 @@ const (
 	encVersion
 	// encAddr is DestinationIP, written when it is valid.
 	encAddr
-	// encLiteral is a step written as it is: the type and the version,
-	// whose values depend only on the kind (the encoder's own).
-	encLiteral
 )
 
 // field is one JSON field of a datagram and where its value comes from.
@@ -196,78 +195,12 @@ var fields = [...]field{
 	{call: "MaxRetriesExceeded", enc: encNumber, idx: nMaxRetriesExceeded},
 }
 
-// step is a field as the encoder writes it for one kind of datagram.
-type step struct {
-	// key is the field's name, quoted, with the comma before it (the
-	// brace for the first field) and the colon after it, in keyLen bytes;
-	// for encLiteral, the whole field. The encoder copies all of key's
-	// bytes, a copy of known size that needs no call, and keeps keyLen.
-	key    [maxKeyLen]byte
-	keyLen int
-	enc    encoding
-	idx    int
-	bit    TimingField
-}
-
-// maxKeyLen bounds a step's key: `,"AcquireConnectionLatency":` is 28
-// bytes, `,"Type":"ApiCallAttempt","Version":1` 36.
-const maxKeyLen = 40
-
-// The fields of each kind of datagram, and the limit of each string field,
-// worked out from fields once. The HTTP timing fields are the last of an
-// attempt's: untimedSteps is an attempt's steps without them, for the
-// attempts that were not timed.
-var (
-	attemptSteps, callSteps, untimedSteps []step
-	stringLimits                          [numStrings]int
-)
-
-func init() {
+// stringLimits is the limit of each string field, from fields.
+var stringLimits = func() (limits [numStrings]int) {
 	for _, f := range fields {
 		if f.enc == encString || f.enc == encStringAlways {
-			stringLimits[f.idx] = f.limit
-		}
-		attemptSteps = addStep(attemptSteps, f.attempt, KindAPICallAttempt, f)
-		callSteps = addStep(callSteps, f.call, KindAPICall, f)
-	}
-	untimedSteps = attemptSteps
-	for i, st := range attemptSteps {
-		timing := st.enc == encTimed || st.enc == encAddr
-		if timing && len(untimedSteps) == len(attemptSteps) {
-			untimedSteps = attemptSteps[:i]
-		} else if !timing && len(untimedSteps) < len(attemptSteps) {
-			panic("report: the HTTP timing fields must be an attempt's last")
+			limits[f.idx] = f.limit
 		}
 	}
-}
-
-// addStep appends the step of field f, named name in datagrams of kind, to
-// steps. The type and the version become literal text, joined to the step
-// before them when that is one too.
-func addStep(steps []step, name string, kind Kind, f field) []step {
-	if name == "" {
-		return steps
-	}
-	key := `,"` + name + `":`
-	if len(steps) == 0 {
-		key = `{"` + name + `":`
-	}
-	enc := f.enc
-	switch enc {
-	case encType:
-		enc, key = encLiteral, key+`"`+kind.String()+`"`
-	case encVersion:
-		enc, key = encLiteral, key+"1"
-	}
-	if enc == encLiteral && len(steps) > 0 && steps[len(steps)-1].enc == encLiteral {
-		last := &steps[len(steps)-1]
-		key = string(last.key[:last.keyLen]) + key
-		steps = steps[:len(steps)-1]
-	}
-	if len(key) > maxKeyLen {
-		panic("report: the key " + key + " is longer than maxKeyLen")
-	}
-	st := step{keyLen: len(key), enc: enc, idx: f.idx, bit: f.bit}
-	copy(st.key[:], key)
-	return append(steps, st)
-}
+	return limits
+}()

@@ -138,12 +138,4 @@ func TestStringLimits(t *testing.T) {
 		}
 		assert.Positive(t, limit, "string field %d has no limit", i)
 	}
-	for _, steps := range [][]step{attemptSteps, callSteps} {
-		seen := map[string]bool{}
-		for _, st := range steps {
-			key := string(st.key[:st.keyLen])
-			assert.False(t, seen[key], "%s twice", key)
-			seen[key] = true
-		}
-	}
 }
