@@ -46,7 +46,16 @@ var injectMu sync.Mutex
 //	sess := session.Must(session.NewSession())
 //	r.InjectHandlers(&sess.Handlers)
 //	svc := s3.New(sess)
+//
+// With SetHTTPTiming on, the handlers also measure each attempt's HTTP
+// timing.
 func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
+	rep.injectHandlers(handlers, rep.HTTPTiming())
+}
+
+// injectHandlers is InjectHandlers, with the HTTP timing handlers when
+// timing is set.
+func (rep *Reporter) injectHandlers(handlers *request.Handlers, timing bool) {
 	if rep == nil || handlers == nil {
 		return
 	}
@@ -59,9 +68,14 @@ func (rep *Reporter) InjectHandlers(handlers *request.Handlers) {
 		Name: APICallMetricHandlerName,
 		Fn:   rep.sendAPICallMetric,
 	})
+	attempt := rep.sendAPICallAttemptMetric
+	if timing {
+		addTimingHandlers(handlers)
+		attempt = rep.sendTimedAttemptMetric
+	}
 	handlers.CompleteAttempt.PushFrontNamed(request.NamedHandler{
 		Name: APICallAttemptMetricHandlerName,
-		Fn:   rep.sendAPICallAttemptMetric,
+		Fn:   attempt,
 	})
 }
 
@@ -78,6 +92,7 @@ func removeHandlersLocked(handlers *request.Handlers) {
 	handlers.Sign.RemoveByName(resetHandlerName)
 	handlers.Complete.RemoveByName(APICallMetricHandlerName)
 	handlers.CompleteAttempt.RemoveByName(APICallAttemptMetricHandlerName)
+	removeTimingHandlersLocked(handlers)
 }
 
 // resetAttempt runs first when a request is signed, before each attempt. It
@@ -92,6 +107,18 @@ func resetAttempt(r *request.Request) {
 
 // sendAPICallAttemptMetric runs after each HTTP attempt.
 func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
+	rep.sendAttemptMetric(r, false)
+}
+
+// sendTimedAttemptMetric runs after each HTTP attempt when the attempts are
+// timed (see SetHTTPTiming).
+func (rep *Reporter) sendTimedAttemptMetric(r *request.Request) {
+	rep.sendAttemptMetric(r, true)
+}
+
+// sendAttemptMetric sends the attempt's metric, with its HTTP timing if
+// timed.
+func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
 	if !rep.r.Enabled() {
 		return
 	}
@@ -101,6 +128,9 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
+	}
+	if timed {
+		fillTiming(&m, r)
 	}
 	rep.r.Push(&m)
 }

@@ -30,28 +30,29 @@ func Enable(sess *session.Session) (*Reporter, error) {
 	if sess == nil {
 		return nil, errors.New("csm: Enable needs a session, got nil")
 	}
-	rep, err := enable()
+	rep, timing, err := enable()
 	if rep == nil {
 		removeBuiltInHandlers(&sess.Handlers)
 		return nil, err
 	}
-	rep.InjectHandlers(&sess.Handlers)
+	rep.injectHandlers(&sess.Handlers, timing || rep.HTTPTiming())
 	return rep, nil
 }
 
-// enable returns the reporter the settings ask for, or nil.
-func enable() (*Reporter, error) {
+// enable returns the reporter the settings ask for, or nil, and whether
+// they ask for HTTP timing.
+func enable() (*Reporter, bool, error) {
 	s, err := report.LoadSettings()
 	if err != nil || !s.Enabled {
-		return nil, err
+		return nil, false, err
 	}
 	r, err := s.Start(MetricsChannelSize)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return wrapLocked(r), nil
+	return wrapLocked(r), s.HTTPTiming, nil
 }
 
 // removeBuiltInHandlers takes the handlers of aws-sdk-go's built-in CSM out

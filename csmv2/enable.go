@@ -31,7 +31,11 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 		return nil, err
 	}
 	rep := wrap(r)
-	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	if s.HTTPTiming {
+		cfg.APIOptions = append(cfg.APIOptions, rep.addTimedMiddleware)
+	} else {
+		cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
+	}
 	return rep, nil
 }
 

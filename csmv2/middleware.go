@@ -44,7 +44,15 @@ const (
 // It adds nothing to the stacks of presigned requests, nor to a stack that
 // already has the middleware, and it never returns an error of its own. A
 // nil reporter adds nothing.
+//
+// With SetHTTPTiming on, the attempts are timed.
 func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
+	return rep.addMiddleware(stack, rep.HTTPTiming())
+}
+
+// addMiddleware is AddMiddleware, with the attempts timed when timing is
+// set.
+func (rep *Reporter) addMiddleware(stack *middleware.Stack, timing bool) error {
 	if rep == nil || stack == nil {
 		return nil
 	}
@@ -68,6 +76,12 @@ func (rep *Reporter) AddMiddleware(stack *middleware.Stack) error {
 	}
 	if err != nil {
 		return err
+	}
+	if timing {
+		if err := addRespondedMiddleware(stack); err != nil {
+			return err
+		}
+		return stack.Finalize.Insert(rep.timedAttempt, retryID, middleware.After)
 	}
 	return stack.Finalize.Insert(rep.attempt, retryID, middleware.After)
 }
@@ -103,6 +117,8 @@ type attemptRecord struct {
 	// report is whether the reporter was enabled when the attempt ended,
 	// which decides whether its ApiCallAttempt is sent.
 	report bool
+	// trace is the attempt's HTTP timing, when its attempts are timed.
+	trace *report.AttemptTrace
 }
 
 // callMiddleware sends the ApiCall datagram of each API call, and the
@@ -199,6 +215,9 @@ func (m *callMiddleware) sendAttempt(call *report.Metric, rec *attemptRecord) {
 	if rec.err != nil {
 		metric.SetException(classify(rec.err))
 	}
+	if rec.trace != nil {
+		rec.trace.Fill(&metric)
+	}
 	m.rep.Push(&metric)
 }
 
@@ -246,6 +265,8 @@ func httpResponse(resp *smithyhttp.Response) *http.Response {
 // attempt's metadata (see attemptKey).
 type attemptMiddleware struct {
 	rep *report.Reporter
+	// timed is whether it measures each attempt's HTTP timing.
+	timed bool
 }
 
 // ID returns AttemptMiddlewareID.
@@ -268,8 +289,12 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	// Older SDKs try an attempt whose context is already done; its
 	// failure reaches no network.
 	canceled := ctx.Err() != nil
+	var trace *report.AttemptTrace
+	if m.timed {
+		ctx, trace = report.TraceAttempt(ctx)
+	}
 	out, metadata, err = next.HandleFinalize(ctx, in)
-	rec := &attemptRecord{start: start, end: report.Now(), err: err}
+	rec := &attemptRecord{start: start, end: report.Now(), err: err, trace: trace}
 
 	// The attempt reached the network when the SDK's HTTP handler ran: it
 	// always leaves a raw response, an empty one when sending failed. Its

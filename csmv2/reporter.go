@@ -21,8 +21,9 @@ var MetricsChannelSize = report.DefaultQueueCapacity
 type Reporter struct {
 	r *report.Reporter
 	// The middleware AddMiddleware adds, made once.
-	call    *callMiddleware
-	attempt *attemptMiddleware
+	call         *callMiddleware
+	attempt      *attemptMiddleware
+	timedAttempt *attemptMiddleware
 }
 
 var (
@@ -40,7 +41,8 @@ func wrap(r *report.Reporter) *Reporter {
 	mu.Lock()
 	defer mu.Unlock()
 	if wrapped == nil || wrapped.r != r {
-		wrapped = &Reporter{r: r, call: &callMiddleware{rep: r}, attempt: &attemptMiddleware{rep: r}}
+		wrapped = &Reporter{r: r, call: &callMiddleware{rep: r}, attempt: &attemptMiddleware{rep: r},
+			timedAttempt: &attemptMiddleware{rep: r, timed: true}}
 	}
 	return wrapped
 }

@@ -1,110 +1,27 @@
 package report
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
 // appendMetric appends m as one compact JSON object, with the field names,
 // order and escaping that encoding/json gives the original package's metric
-// struct. It uses no reflection and, given a large enough dst, no
-// allocation.
+// struct (see fields; the code is generated from them in encode_gen.go). It
+// uses no reflection and, given a large enough dst, no allocation.
 func appendMetric(dst []byte, m *Metric) []byte {
-	dst = append(dst, `{"ClientId":`...)
-	dst = appendString(dst, m.ClientID)
-	dst = append(dst, `,"Api":`...)
-	dst = appendString(dst, m.API)
-	dst = append(dst, `,"Service":`...)
-	dst = appendString(dst, m.Service)
-	dst = append(dst, `,"Timestamp":`...)
-	dst = strconv.AppendInt(dst, m.Timestamp, 10)
-	dst = append(dst, `,"Type":"`...)
-	dst = append(dst, m.Kind.String()...)
-	dst = append(dst, `","Version":1`...)
-
 	if m.Kind == KindAPICall {
-		dst = append(dst, `,"AttemptCount":`...)
-		dst = strconv.AppendInt(dst, int64(m.AttemptCount), 10)
-		dst = append(dst, `,"Latency":`...)
-		dst = strconv.AppendInt(dst, m.Latency, 10)
+		return appendCall(dst, m)
 	}
-	dst = appendOptString(dst, `,"Fqdn":`, m.Fqdn)
-	dst = appendOptString(dst, `,"UserAgent":`, m.UserAgent)
-	if m.Kind == KindAPICallAttempt {
-		dst = append(dst, `,"AttemptLatency":`...)
-		dst = strconv.AppendInt(dst, m.AttemptLatency, 10)
-	}
-	dst = appendOptString(dst, `,"SessionToken":`, m.SessionToken)
-	dst = appendOptString(dst, `,"Region":`, m.Region)
-	dst = appendOptString(dst, `,"AccessKey":`, m.AccessKey)
-
-	if m.Kind == KindAPICallAttempt {
-		dst = appendOptInt(dst, `,"HttpStatusCode":`, m.HTTPStatusCode)
-		dst = appendOptString(dst, `,"XAmzId2":`, m.XAmzID2)
-		dst = appendOptString(dst, `,"XAmznRequestId":`, m.XAmznRequestID)
-		dst = appendOptString(dst, `,"XAmzRequestId":`, m.XAmzRequestID)
-		dst = appendOptString(dst, `,"AwsException":`, m.AWSException)
-		dst = appendOptString(dst, `,"AwsExceptionMessage":`, m.AWSExceptionMessage)
-		dst = appendOptString(dst, `,"SdkException":`, m.SDKException)
-		dst = appendOptString(dst, `,"SdkExceptionMessage":`, m.SDKExceptionMessage)
-		dst = appendTiming(dst, m)
-	} else {
-		dst = appendOptInt(dst, `,"FinalHttpStatusCode":`, m.HTTPStatusCode)
-		dst = appendOptString(dst, `,"FinalAwsException":`, m.AWSException)
-		dst = appendOptString(dst, `,"FinalAwsExceptionMessage":`, m.AWSExceptionMessage)
-		dst = appendOptString(dst, `,"FinalSdkException":`, m.SDKException)
-		dst = appendOptString(dst, `,"FinalSdkExceptionMessage":`, m.SDKExceptionMessage)
-		dst = append(dst, `,"MaxRetriesExceeded":`...)
-		if m.MaxRetriesExceeded {
-			dst = append(dst, '1')
-		} else {
-			dst = append(dst, '0')
-		}
-	}
-	return append(dst, '}')
+	return appendAttempt(dst, m)
 }
 
-// appendTiming appends the HTTP timing fields that m has.
-func appendTiming(dst []byte, m *Metric) []byte {
-	if m.DestinationIP.IsValid() {
-		// An IP address needs no escaping.
-		dst = append(dst, `,"DestinationIp":"`...)
-		dst = m.DestinationIP.AppendTo(dst)
-		dst = append(dst, '"')
-	}
-	if m.Timed&FieldConnectionReused != 0 {
-		dst = append(dst, `,"ConnectionReused":`...)
-		if m.ConnectionReused {
-			dst = append(dst, '1')
-		} else {
-			dst = append(dst, '0')
-		}
-	}
-	dst = appendTimed(dst, m, FieldAcquireConnectionLatency, `,"AcquireConnectionLatency":`, m.AcquireConnectionLatency)
-	dst = appendTimed(dst, m, FieldConnectLatency, `,"ConnectLatency":`, m.ConnectLatency)
-	dst = appendTimed(dst, m, FieldRequestLatency, `,"RequestLatency":`, m.RequestLatency)
-	dst = appendTimed(dst, m, FieldDNSLatency, `,"DnsLatency":`, m.DNSLatency)
-	dst = appendTimed(dst, m, FieldTCPLatency, `,"TcpLatency":`, m.TCPLatency)
-	return appendTimed(dst, m, FieldSSLLatency, `,"SslLatency":`, m.SSLLatency)
-}
-
-func appendTimed(dst []byte, m *Metric, f TimingField, key string, v int64) []byte {
-	if m.Timed&f == 0 {
-		return dst
-	}
-	dst = append(dst, key...)
-	return strconv.AppendInt(dst, v, 10)
-}
-
-// encodeMetric appends m to dst and guarantees that what it appends is at
-// most maxDatagramSize bytes: strings are first cut to their limits; if the
-// escaped result is still too large, they are cut again to their limits in
-// escaped bytes; if even that is too large, the session token (the one field
-// that is never cut, since a partial token is useless) is left out.
+// encodeMetric appends m, whose strings are already cut to their limits (as
+// those of a record are), to dst and guarantees that what it appends is at
+// most maxDatagramSize bytes: if the escaped strings make it too large,
+// they are cut again to their limits in escaped bytes; if even that is too
+// large, the session token (the one field that is never cut, since a
+// partial token is useless) is left out.
 func encodeMetric(dst []byte, m *Metric) []byte {
-	m.truncate()
 	start := len(dst)
 	dst = appendMetric(dst, m)
 	if len(dst)-start <= maxDatagramSize {
@@ -117,22 +34,6 @@ func encodeMetric(dst []byte, m *Metric) []byte {
 	}
 	m.SessionToken = ""
 	return appendMetric(dst[:start], m)
-}
-
-func appendOptString(dst []byte, key, s string) []byte {
-	if s == "" {
-		return dst
-	}
-	dst = append(dst, key...)
-	return appendString(dst, s)
-}
-
-func appendOptInt(dst []byte, key string, v int) []byte {
-	if v == 0 {
-		return dst
-	}
-	dst = append(dst, key...)
-	return strconv.AppendInt(dst, int64(v), 10)
 }
 
 // appendString appends s as a JSON string, escaped exactly as encoding/json

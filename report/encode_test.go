@@ -190,7 +190,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	for name, m := range testMetrics() {
 		m := m
 		t.Run(name, func(t *testing.T) {
-			got := encodeMetric(nil, &m)
+			got := throughRecord(&m)
 			want, err := json.Marshal(reference(&m))
 			require.NoError(t, err)
 			assertSameJSON(t, want, got)
@@ -269,20 +269,20 @@ func TestEncodeSizeBound(t *testing.T) {
 
 	token := strings.Repeat("T", 2000)
 	m := fill(token)
-	b := encodeMetric(nil, &m)
+	b := throughRecord(&m)
 	assert.LessOrEqual(t, len(b), maxDatagramSize)
 	assert.True(t, json.Valid(b))
 	assert.Contains(t, string(b), token, "a token that fits is kept whole")
 
 	m = fill(strings.Repeat("T", 20000))
-	b = encodeMetric(nil, &m)
+	b = throughRecord(&m)
 	assert.LessOrEqual(t, len(b), maxDatagramSize)
 	assert.True(t, json.Valid(b))
 	assert.NotContains(t, string(b), "SessionToken", "a token that does not fit is left out, not cut")
 
 	call := Metric{Kind: KindAPICall, ClientID: worst, API: worst, Service: worst, UserAgent: worst, Region: worst,
 		AWSException: worst, AWSExceptionMessage: worst, SDKException: worst, SDKExceptionMessage: worst}
-	b = encodeMetric(nil, &call)
+	b = throughRecord(&call)
 	assert.LessOrEqual(t, len(b), maxDatagramSize)
 	assert.True(t, json.Valid(b))
 }
@@ -316,7 +316,7 @@ func FuzzEncodeMetric(f *testing.F) {
 		first := m
 		first.truncate()
 		fits := len(appendMetric(nil, &first)) <= maxDatagramSize
-		b := encodeMetric(nil, &m)
+		b := throughRecord(&m)
 		if len(b) > maxDatagramSize {
 			t.Fatalf("datagram of %d bytes", len(b))
 		}

@@ -77,9 +77,9 @@ type Metric struct {
 	SDKException        string
 	SDKExceptionMessage string
 
-	// The HTTP timing of an attempt. Each of these fields is written only
-	// when its bit is set in Timed (0 ms is a measurement). The encoder
-	// and the queue carry them; nothing gathers them yet.
+	// The HTTP timing of an attempt, when it was measured. Each of these
+	// fields is written only when its bit is set in Timed (0 ms is a
+	// measurement).
 	Timed                    TimingField
 	ConnectionReused         bool
 	AcquireConnectionLatency int64 // milliseconds, as all the latencies
@@ -104,32 +104,13 @@ const (
 	FieldSSLLatency
 )
 
-// truncate cuts every string field to its limit in bytes, never in the
-// middle of a UTF-8 sequence.
-//
-// It runs on the API call's goroutine for every metric, so each field is
-// checked inline rather than through limitedStrings.
+// truncate cuts every string field to its limit in bytes (see fields),
+// never in the middle of a UTF-8 sequence.
 func (m *Metric) truncate() {
-	cut(&m.ClientID, maxClientIDLen)
-	cut(&m.API, maxNameLen)
-	cut(&m.Service, maxNameLen)
-	cut(&m.Fqdn, maxFqdnLen)
-	cut(&m.AccessKey, maxAccessKeyLen)
-	cut(&m.XAmzID2, maxRequestIDLen)
-	cut(&m.XAmzRequestID, maxRequestIDLen)
-	cut(&m.XAmznRequestID, maxRequestIDLen)
-	cut(&m.UserAgent, maxUserAgentLen)
-	cut(&m.Region, maxRegionLen)
-	cut(&m.AWSException, maxExceptionLen)
-	cut(&m.AWSExceptionMessage, maxExceptionMessageLen)
-	cut(&m.SDKException, maxExceptionLen)
-	cut(&m.SDKExceptionMessage, maxExceptionMessageLen)
-}
-
-// cut cuts *s to n bytes with truncateString if it is longer.
-func cut(s *string, n int) {
-	if len(*s) > n {
-		*s = truncateString(*s, n)
+	for i, s := range m.stringPtrs() {
+		if limit := stringLimits[i]; limit > 0 && len(*s) > limit {
+			*s = truncateString(*s, limit)
+		}
 	}
 }
 
@@ -138,35 +119,10 @@ func cut(s *string, n int) {
 // mostly characters that escape to several bytes; with it, every field but
 // the session token has a bounded encoded size.
 func (m *Metric) truncateEscaped() {
-	for _, f := range m.limitedStrings() {
-		*f.s = truncateEscaped(*f.s, f.limit)
-	}
-}
-
-// limitedString is a string field and its limit.
-type limitedString struct {
-	s     *string
-	limit int
-}
-
-// limitedStrings lists every string field but the session token, with its
-// limit: those truncate cuts.
-func (m *Metric) limitedStrings() [14]limitedString {
-	return [14]limitedString{
-		{&m.ClientID, maxClientIDLen},
-		{&m.API, maxNameLen},
-		{&m.Service, maxNameLen},
-		{&m.Fqdn, maxFqdnLen},
-		{&m.AccessKey, maxAccessKeyLen},
-		{&m.XAmzID2, maxRequestIDLen},
-		{&m.XAmzRequestID, maxRequestIDLen},
-		{&m.XAmznRequestID, maxRequestIDLen},
-		{&m.UserAgent, maxUserAgentLen},
-		{&m.Region, maxRegionLen},
-		{&m.AWSException, maxExceptionLen},
-		{&m.AWSExceptionMessage, maxExceptionMessageLen},
-		{&m.SDKException, maxExceptionLen},
-		{&m.SDKExceptionMessage, maxExceptionMessageLen},
+	for i, s := range m.stringPtrs() {
+		if limit := stringLimits[i]; limit > 0 {
+			*s = truncateEscaped(*s, limit)
+		}
 	}
 }
 
