@@ -92,7 +92,7 @@ func resetAttempt(r *request.Request) {
 
 // sendAPICallAttemptMetric runs after each HTTP attempt.
 func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
-	if !rep.r.Enabled() {
+	if rep.r.DropIfPaused() {
 		return
 	}
 	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
@@ -121,7 +121,7 @@ func (rep *Reporter) sendAPICallAttemptMetric(r *request.Request) {
 
 // sendAPICallMetric runs once per API call, after its last attempt.
 func (rep *Reporter) sendAPICallMetric(r *request.Request) {
-	if !rep.r.Enabled() {
+	if rep.r.DropIfPaused() {
 		return
 	}
 	m := rep.newMetric(report.KindAPICall, r, r.Time)

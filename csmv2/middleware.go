@@ -101,13 +101,13 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 ) {
 	// A call that starts while the reporter is paused is not reported,
 	// nor are its attempts: each counts its drop, and nothing else is done.
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return next.HandleInitialize(ctx, in)
 	}
 	start := time.Now()
 	out, metadata, err = next.HandleInitialize(ctx, in)
 	// Paused during the call: its ApiCall is not sent either.
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return out, metadata, err
 	}
 	metric := report.Metric{
@@ -166,7 +166,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	// AttemptCount. (A call during which the reporter is paused and then
 	// continued can therefore be reported with fewer attempts than it
 	// made.)
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return next.HandleFinalize(ctx, in)
 	}
 	start := time.Now()
@@ -189,7 +189,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		metadata.Set(unsentKey{}, req)
 	}
 	// Paused during the attempt: counted in its call, not reported.
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return out, metadata, err
 	}
 

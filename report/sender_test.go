@@ -30,7 +30,8 @@ func TestSenderPaths(t *testing.T) {
 		if !batch {
 			s.batch = nil
 		}
-		sent, failed := s.send(testDatagrams(maxBatch))
+		sent, failed, err := s.send(testDatagrams(maxBatch), false)
+		require.NoError(t, err)
 		assert.Equal(t, maxBatch, sent)
 		assert.Zero(t, failed)
 		agent.Sync(t)
@@ -66,7 +67,7 @@ func BenchmarkSender(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				s.send(datagrams)
+				s.send(datagrams, false)
 			}
 			b.ReportMetric(float64(b.N*len(datagrams))/time.Since(start).Seconds(), "datagrams/s")
 		})
