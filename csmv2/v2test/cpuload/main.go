@@ -12,7 +12,7 @@
 // uninstrumented mode's, divided by the calls. Beside it, the share of the
 // datagrams (two per call) that reached the agent.
 //
-//	go run ./cpuload [-rates 100,2000,20000] [-duration 3s] [-rounds 6]
+//	go run ./cpuload [-rates 100,2000,20000] [-duration 2s] [-min-calls 1000] [-rounds 6]
 //
 // With -smoke it runs one short round and prints one line.
 package main
@@ -63,7 +63,8 @@ func main() {
 	agentAddr := flag.String("agent", "", "agent address (with -child)")
 	rate := flag.Int("rate", 0, "calls per second (with -child)")
 	ratesFlag := flag.String("rates", "100,2000,20000", "calls per second to measure, comma-separated")
-	duration := flag.Duration("duration", 3*time.Second, "how long each trial paces its calls")
+	duration := flag.Duration("duration", 2*time.Second, "how long each trial paces its calls, at least")
+	minCalls := flag.Int("min-calls", 1000, "calls each trial makes at least: a low rate's trial lasts longer than -duration")
 	rounds := flag.Int("rounds", 6, "interleaved rounds of every mode at every rate")
 	modesFlag := flag.String("modes", strings.Join(allModes, ","), "modes to run, comma-separated (the ratios need all)")
 	smoke := flag.Bool("smoke", false, "one short round at 100 and 2000 calls/s, one line of output")
@@ -81,7 +82,7 @@ func main() {
 	}
 	allModes = strings.Split(*modesFlag, ",")
 	if *smoke {
-		*ratesFlag, *duration, *rounds = "100,2000", time.Second, 1
+		*ratesFlag, *duration, *rounds, *minCalls = "100,2000", time.Second, 1, 100
 	}
 	var rates []int
 	for _, s := range strings.Split(*ratesFlag, ",") {
@@ -104,7 +105,11 @@ func main() {
 				samples[r] = map[string][]sample{}
 			}
 			for _, mode := range allModes {
-				res, received, err := trial(mode, r, *duration)
+				d := *duration
+				if need := time.Duration(*minCalls) * time.Second / time.Duration(r); need > d {
+					d = need
+				}
+				res, received, err := trial(mode, r, d)
 				if err != nil {
 					log.Fatal(err)
 				}
@@ -159,7 +164,7 @@ func main() {
 		fmt.Println("cpuload smoke: added CPU per call: " + strings.Join(parts, "; "))
 		return
 	}
-	fmt.Printf("added CPU per call (µs), median [min–max] of %d interleaved rounds of %v; delivered = lowest share of datagrams received\n", *rounds, *duration)
+	fmt.Printf("added CPU per call (µs), median [min–max] of %d interleaved rounds, trials of at least %v and %d calls; delivered = lowest share of datagrams received\n", *rounds, *duration, *minCalls)
 	fmt.Printf("%8s  %-22s %-22s %-22s %-18s %-18s %9s %9s %9s\n", "calls/s", "aws-sdk-go aws/csm", "csm-go (v1)", "csmv2 (v2)",
 		"v1 / original", "v2 / original", "orig del", "v1 del", "v2 del")
 	for _, r := range rates {
