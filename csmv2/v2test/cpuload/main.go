@@ -6,7 +6,10 @@
 //
 //   - aws-sdk-go without CSM (v1-none), with its own aws/csm (v1-aws-sdk-go)
 //     and with csm-go's csm package (v1-csm-go);
-//   - aws-sdk-go-v2 without CSM (v2-none) and with csmv2 (v2-csmv2).
+//   - aws-sdk-go-v2 without CSM (v2-none) and with csmv2 (v2-csmv2);
+//   - aws-sdk-go without CSM, each call followed by one sendmmsg of two
+//     ready datagrams (v1-sendmmsg): the floor of writing a call's
+//     datagrams when it ends, the kernel's part.
 //
 // The CPU a reporter adds per call is its mode's CPU minus its SDK's
 // uninstrumented mode's, divided by the calls. Beside it, the share of the
@@ -38,11 +41,12 @@ const (
 	modeV1None     = "v1-none"
 	modeV1Original = "v1-aws-sdk-go"
 	modeV1Ours     = "v1-csm-go"
+	modeV1Floor    = "v1-sendmmsg"
 	modeV2None     = "v2-none"
 	modeV2Ours     = "v2-csmv2"
 )
 
-var allModes = []string{modeV1None, modeV1Original, modeV1Ours, modeV2None, modeV2Ours}
+var allModes = []string{modeV1None, modeV1Original, modeV1Ours, modeV1Floor, modeV2None, modeV2Ours}
 
 // result is what a trial's child reports to the parent.
 type result struct {
@@ -151,7 +155,7 @@ func main() {
 		}
 		return m
 	}
-	if len(allModes) < 5 {
+	if len(allModes) < 6 {
 		return
 	}
 	if *smoke {
@@ -172,6 +176,11 @@ func main() {
 		fmt.Printf("%8d  %-22s %-22s %-22s %-18s %-18s %8.2f%% %8.2f%% %8.2f%%\n", r,
 			spread(orig, "%.1f"), spread(v1, "%.1f"), spread(v2, "%.1f"), spread(ratio(v1, orig), "%.2f"), spread(ratio(v2, orig), "%.2f"),
 			100*minDelivered(r, modeV1Original), 100*minDelivered(r, modeV1Ours), 100*minDelivered(r, modeV2Ours))
+	}
+	fmt.Println("floor: one sendmmsg of two ready datagrams after each v1 call, added CPU per call (µs), and its ratio to the original's")
+	for _, r := range rates {
+		floor := added(r, modeV1Floor, modeV1None)
+		fmt.Printf("%8d  %-22s %-18s\n", r, spread(floor, "%.1f"), spread(ratio(floor, added(r, modeV1Original, modeV1None)), "%.2f"))
 	}
 }
 

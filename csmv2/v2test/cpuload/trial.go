@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,8 @@ import (
 	awscsm "github.com/aws/aws-sdk-go/aws/csm"
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/dynamodb"
+
+	"golang.org/x/net/ipv4"
 
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/csmv2"
@@ -81,7 +84,7 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 		stats = func() csm.Stats { return csm.Stats{} }
 	)
 	switch mode {
-	case modeV1None, modeV1Original, modeV1Ours:
+	case modeV1None, modeV1Original, modeV1Ours, modeV1Floor:
 		sess, err := session.NewSession(&aws.Config{
 			Region:      aws.String(region),
 			Endpoint:    aws.String(endpoint),
@@ -113,6 +116,18 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 			Key:       map[string]*dynamodb.AttributeValue{"k": {S: aws.String("v")}},
 		}
 		call = func() error { _, err := client.GetItem(in); return err }
+		if mode == modeV1Floor {
+			write, err := floorWriter(agentAddr)
+			if err != nil {
+				return result{}, err
+			}
+			sdkCall := call
+			call = func() error {
+				err := sdkCall()
+				write()
+				return err
+			}
+		}
 	case modeV2None, modeV2Ours:
 		cfg := awsv2.Config{
 			Region:           region,
@@ -165,4 +180,32 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 	}
 	st := stats()
 	return result{Calls: calls, Warmup: 10, CPU: cpu, DroppedFull: st.DroppedFull, WriteErrors: st.WriteErrors}, nil
+}
+
+// floorDatagrams are an ApiCallAttempt and an ApiCall datagram of the size
+// csm-go sends for these calls.
+var floorDatagrams = [2]string{
+	`{"ClientId":"cpuload","Api":"GetItem","Service":"DynamoDB","Timestamp":1795658112222,"Type":"ApiCallAttempt",` +
+		`"Version":1,"Fqdn":"dynamodb.test","UserAgent":"aws-sdk-go/1.55.8 (go1.26.8; linux; amd64)","AttemptLatency":0,` +
+		`"Region":"us-west-2","AccessKey":"AKIDCPULOAD000000000","HttpStatusCode":200,` +
+		`"XAmznRequestId":"CPULOAD0REQUEST0ID000000000000000000000000000000"}`,
+	`{"ClientId":"cpuload","Api":"GetItem","Service":"DynamoDB","Timestamp":1795658112222,"Type":"ApiCall",` +
+		`"Version":1,"AttemptCount":1,"Latency":0,"FinalHttpStatusCode":200,` +
+		`"UserAgent":"aws-sdk-go/1.55.8 (go1.26.8; linux; amd64)","Region":"us-west-2","MaxRetriesExceeded":0}`,
+}
+
+// floorWriter returns a function that writes floorDatagrams to addr with
+// one sendmmsg.
+func floorWriter(addr string) (func(), error) {
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		return nil, err
+	}
+	pc := ipv4.NewPacketConn(conn)
+	msgs := []ipv4.Message{{Buffers: [][]byte{[]byte(floorDatagrams[0])}}, {Buffers: [][]byte{[]byte(floorDatagrams[1])}}}
+	return func() { _, _ = pc.WriteBatch(msgs, 0) }, nil
 }
