@@ -234,7 +234,13 @@ func (rep *Reporter) Push(m *Metric) {
 func (rep *Reporter) callEnded() {
 	now := nanotime()
 	last := rep.lastIdleEnd.Swap(now)
-	if now-last < int64(denseGap) || !rep.w.sender.canSkipWait() || !rep.writeMu.TryLock() {
+	if now-last < int64(denseGap) || !rep.writeMu.TryLock() {
+		rep.queue.wakeSender()
+		return
+	}
+	if !rep.w.sender.canSkipWait() {
+		// One write per datagram could wait for room: not on a call.
+		rep.writeMu.Unlock()
 		rep.queue.wakeSender()
 		return
 	}
