@@ -51,7 +51,11 @@ type queue struct {
 	// true, so that a call made before the goroutine first runs still
 	// finds it idle and writes its own datagrams.
 	sleeping bool
-	wake     chan struct{} // capacity 1
+	// lingering is whether the sender waits for its linger timer (or a
+	// wake): a push that finds the queue a quarter full wakes it early,
+	// so that a late timer on a busy machine does not let the queue fill.
+	lingering bool
+	wake      chan struct{} // capacity 1
 	waiting  bool          // a Flush waits on progress
 	progress chan struct{} // closed and replaced by release when waiting
 }
@@ -108,6 +112,13 @@ func (q *queue) add(m *Metric) (ok, idle bool) {
 	q.count++
 	q.queued++
 	idle = q.sleeping
+	if q.lingering && q.count >= q.maxCount/4 {
+		q.lingering = false
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
 	q.mu.Unlock()
 	return true, idle
 }
@@ -230,11 +241,20 @@ func (q *queue) close() {
 	q.mu.Unlock()
 }
 
-// empty reports whether no record is queued.
-func (q *queue) empty() bool {
+// linger marks the sender as waiting for its linger timer, and returns the
+// channel that a push sends on when the queue gets deep meanwhile.
+func (q *queue) linger() <-chan struct{} {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.count == 0
+	q.lingering = true
+	q.mu.Unlock()
+	return q.wake
+}
+
+// stopLinger marks the sender as no longer lingering.
+func (q *queue) stopLinger() {
+	q.mu.Lock()
+	q.lingering = false
+	q.mu.Unlock()
 }
 
 // wait blocks until it is woken (see wakeSender) or stop is closed, and

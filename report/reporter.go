@@ -140,8 +140,9 @@ func (rep *Reporter) SendsToken() bool { return rep.sendToken.Load() }
 
 // run is the sender goroutine. Woken, it writes everything queued, in
 // batches of up to maxBatch datagrams per system call, then lingers: it
-// looks at the queue every lingerStep and writes what came, and sleeps
-// until woken again once lingerRounds looks in a row found nothing.
+// looks at the queue every lingerStep (or as soon as the queue is a quarter
+// full) and writes what came, and sleeps until woken again once
+// lingerRounds looks in a row found nothing.
 func (rep *Reporter) run() {
 	defer close(rep.done)
 	linger := time.NewTimer(time.Hour)
@@ -156,10 +157,16 @@ func (rep *Reporter) run() {
 			linger.Reset(lingerStep)
 			select {
 			case <-linger.C:
+			case <-rep.queue.linger():
+				// The queue got deep before the timer fired. A
+				// tick left in the channel only makes a later look
+				// early.
+				linger.Stop()
 			case <-rep.stop:
 				linger.Stop()
 				return
 			}
+			rep.queue.stopLinger()
 		}
 	}
 }
