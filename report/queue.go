@@ -56,8 +56,8 @@ type queue struct {
 	// so that a late timer on a busy machine does not let the queue fill.
 	lingering bool
 	wake      chan struct{} // capacity 1
-	waiting  bool          // a Flush waits on progress
-	progress chan struct{} // closed and replaced by release when waiting
+	waiting   bool          // a Flush waits on progress
+	progress  chan struct{} // closed and replaced by release when waiting
 }
 
 func newQueue(capacity int) *queue {
