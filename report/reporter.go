@@ -34,9 +34,11 @@ const denseGap = time.Millisecond
 // ends while the sender goroutine sleeps, and not right after another such
 // call, writes its own datagrams, with one system call and without waiting
 // for room in the socket's buffer: a program that returns from main right
-// after its calls has sent their metrics. Denser calls only queue their
+// after such a call has sent its metrics. Denser calls only queue their
 // metrics; the sender goroutine, woken once, writes them in batches and
-// lingers briefly after each before it sleeps again.
+// lingers briefly after each before it sleeps again. A program that exits
+// right after a burst of calls calls Flush or Shutdown first, or loses the
+// metrics of about its last millisecond of calls.
 type Reporter struct {
 	clientID string
 	url      string
@@ -228,7 +230,9 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 // (this call's datagrams) itself, with one system call that never waits
 // for room in the socket's buffer: what the buffer cannot take now is left
 // to the sender goroutine, which it wakes. Otherwise it wakes the sender,
-// if it sleeps, and returns.
+// if it sleeps, and returns. An attempt's metric waits for its call's end
+// while the sender sleeps; if the call ends unreported (the reporter was
+// paused meanwhile), it waits for the next call's end, Flush or Shutdown.
 func (rep *Reporter) Push(m *Metric) {
 	ok, idle := rep.queue.add(m)
 	if ok && idle && m.Kind == KindAPICall {
