@@ -1,8 +1,12 @@
 package csm_test
 
 import (
+	"context"
 	"net"
+	"reflect"
+	"runtime"
 	"testing"
+	"time"
 
 	awscsm "github.com/aws/aws-sdk-go/aws/csm"
 	"github.com/aws/aws-sdk-go/aws/session"
@@ -11,6 +15,23 @@ import (
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/report/reporttest"
 )
+
+// benchBatch is how many calls a batched benchmark makes between two
+// drains of the reporters' queues: 2,000 metrics, which fit in both
+// reporters' queues (4096 metrics each here), so that no metric is dropped.
+const benchBatch = 1000
+
+// benchReporter is a reporter under benchmark, with a way to wait, timer
+// stopped, until everything it was given is written.
+type benchReporter struct {
+	name  string
+	rep   injector
+	drain func(b *testing.B)
+	// dropped returns how many metrics the reporter dropped so far. The
+	// original does not count them; its queue cannot drop in these
+	// benchmarks (see drainOriginal).
+	dropped func() uint64
+}
 
 // benchReporters returns the original reporter and ours, plus "none" for an
 // uninstrumented baseline. Each sends to a socket of its own on 127.0.0.1
@@ -21,32 +42,49 @@ import (
 // The original reporter is process-wide and cannot be moved once started:
 // run the benchmarks alone (-run '^$'), or they measure it sending to the
 // tests' agent.
-func benchReporters(b *testing.B) []struct {
-	name string
-	rep  injector
-} {
+func benchReporters(b *testing.B) []benchReporter {
 	reporttest.IsolateEnv(b)
 	original := startOriginal(b, deafSocket(b))
 	ours, err := csm.Start("bench", deafSocket(b))
 	require.NoError(b, err)
 	b.Cleanup(csm.ResetForTest)
-	return []struct {
-		name string
-		rep  injector
-	}{{"reporter=none", nil}, {"reporter=aws-sdk-go", original}, {"reporter=csm-go", ours}}
+	none := func() uint64 { return 0 }
+	return []benchReporter{
+		{"reporter=none", nil, func(*testing.B) {}, none},
+		{"reporter=aws-sdk-go", original, drainOriginal(original), none},
+		{"reporter=csm-go", ours, func(b *testing.B) {
+			require.NoError(b, ours.Flush(context.Background()))
+		}, func() uint64 { return ours.Stats().DroppedFull }},
+	}
 }
 
-// startOriginal starts aws-sdk-go's reporter towards addr, or returns the
-// one the tests started.
+// startOriginal starts aws-sdk-go's reporter towards addr, with a queue of
+// the size of ours, or returns the one the tests started.
 func startOriginal(b *testing.B, addr string) (rep *awscsm.Reporter) {
 	defer func() {
 		if recover() != nil {
 			rep = awscsm.Get()
 		}
 	}()
+	awscsm.MetricsChannelSize = csm.MetricsChannelSize
 	rep, err := awscsm.Start("", addr)
 	require.NoError(b, err)
 	return rep
+}
+
+// drainOriginal returns a function that waits until the original reporter's
+// channel is empty. The channel is unexported: its length is read through
+// reflection. A batch starting on an empty channel of 4096 metrics cannot
+// drop any.
+func drainOriginal(rep *awscsm.Reporter) func(*testing.B) {
+	ch := reflect.ValueOf(rep).Elem().FieldByName("metricsCh").FieldByName("ch")
+	return func(b *testing.B) {
+		require.True(b, ch.IsValid(), "aws-sdk-go's Reporter has no metricsCh.ch")
+		require.GreaterOrEqual(b, ch.Cap(), 2*benchBatch)
+		for ch.Len() > 0 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // deafSocket returns the address of a UDP socket on 127.0.0.1 that is never
@@ -56,6 +94,32 @@ func deafSocket(b *testing.B) string {
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = conn.Close() })
 	return conn.LocalAddr().String()
+}
+
+// runBatched runs call b.N times in batches of benchBatch, draining the
+// reporter with the timer stopped between batches, and reports the metrics
+// dropped per call, failing if any was: a dropped metric costs less than a
+// sent one, so a figure with drops is not the reporter's cost.
+func runBatched(b *testing.B, r benchReporter, call func()) {
+	r.drain(b)
+	before := r.dropped()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i > 0 && i%benchBatch == 0 {
+			b.StopTimer()
+			r.drain(b)
+			b.StartTimer()
+		}
+		call()
+	}
+	b.StopTimer()
+	r.drain(b)
+	dropped := r.dropped() - before
+	b.ReportMetric(float64(dropped)/float64(b.N), "drops/op")
+	if dropped > 0 {
+		b.Fatalf("%d metrics dropped: this is not the cost of sending them", dropped)
+	}
 }
 
 // BenchmarkAPICall measures one API call (one attempt) through a real
@@ -70,37 +134,65 @@ func BenchmarkAPICall(b *testing.B) {
 				r.rep.InjectHandlers(&sess.Handlers)
 			}
 			c := newTestClient(sess, "CSM Test")
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			runBatched(b, r, func() {
 				if err := callOperation(c, "Bench"); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
 
-// BenchmarkHandlers measures only what the CSM handlers add to an API call:
-// one ApiCallAttempt and one ApiCall metric built from a completed request,
-// and, for csm-go, the handler that prepares each attempt.
+// BenchmarkHandlers measures only what the CSM handlers add to an API call
+// when calls come back to back (the batched regime: the sender goroutine
+// takes the metrics in batches): one ApiCallAttempt and one ApiCall metric
+// built from a completed request and queued, and, for csm-go, the handler
+// that prepares each attempt. Nothing is dropped: the queues are drained
+// between batches of calls, timer stopped.
 func BenchmarkHandlers(b *testing.B) {
 	for _, r := range benchReporters(b)[1:] {
 		b.Run(r.name, func(b *testing.B) {
 			replay := newReplay(b, r.rep, stubResponse{
 				Status: 200, Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
 			})
+			runBatched(b, r, replay.call)
+		})
+	}
+}
+
+// sparseGap is the pause between the calls of BenchmarkHandlersSparse:
+// longer than csm-go's sender lingers, so that every call finds it asleep.
+const sparseGap = 5 * time.Millisecond
+
+// BenchmarkHandlersSparse measures what the handlers add to a call that
+// comes alone (the sparse regime), timer stopped between calls: for csm-go,
+// the call writes its own two datagrams with one system call; for
+// aws-sdk-go, the call wakes its sender goroutine. Run it with a fixed
+// count, such as -benchtime 400x.
+func BenchmarkHandlersSparse(b *testing.B) {
+	for _, r := range benchReporters(b)[1:] {
+		b.Run(r.name, func(b *testing.B) {
+			replay := newReplay(b, r.rep, stubResponse{
+				Status: 200, Headers: map[string]string{"x-amz-request-id": "REQUESTID", "x-amz-id-2": "ID2"},
+			})
+			before := r.dropped()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				r.drain(b)
+				time.Sleep(sparseGap)
+				b.StartTimer()
 				replay.call()
 			}
+			b.StopTimer()
+			b.ReportMetric(float64(r.dropped()-before)/float64(b.N), "drops/op")
 		})
 	}
 }
 
 // BenchmarkHandlersPaused measures the handlers of a paused reporter: an
-// atomic load in each, and the count of the two metrics dropped.
+// atomic load in each, and the count of the two metrics not produced.
 func BenchmarkHandlersPaused(b *testing.B) {
 	reporttest.IsolateEnv(b)
 	rep, err := csm.Start("bench", deafSocket(b))
@@ -113,4 +205,5 @@ func BenchmarkHandlersPaused(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		replay.call()
 	}
+	b.ReportMetric(0, "drops/op") // paused: nothing produced, nothing to drop
 }

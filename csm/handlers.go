@@ -119,7 +119,7 @@ func (rep *Reporter) sendTimedAttemptMetric(r *request.Request) {
 // sendAttemptMetric sends the attempt's metric, with its HTTP timing if
 // timed.
 func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
-	if !rep.r.Enabled() {
+	if rep.r.DropIfPaused() {
 		return
 	}
 	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
@@ -137,7 +137,7 @@ func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
 
 // sendAPICallMetric runs once per API call, after its last attempt.
 func (rep *Reporter) sendAPICallMetric(r *request.Request) {
-	if !rep.r.Enabled() {
+	if rep.r.DropIfPaused() {
 		return
 	}
 	m := rep.newMetric(report.KindAPICall, r, r.Time)

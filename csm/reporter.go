@@ -74,3 +74,22 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 	}
 	return rep.r.Flush(ctx)
 }
+
+// Shutdown writes what is queued, waiting until ctx is done at most, then
+// stops the reporter: its goroutine ends and its socket is closed. As the
+// reporter is the process's, this stops the reporting of aws-sdk-go-v2
+// clients too. Metrics produced afterwards are dropped (counted in
+// DroppedFull); Start or Enable starts a new reporter, whose handlers must
+// then be injected again. Shutdown returns ctx.Err() if ctx ended before
+// everything queued was written; the reporter stops either way.
+//
+// A program need not call it before it exits: the datagrams of a call made
+// while no other call ran are written before the call returns. A program
+// that ends right after many calls in quick succession calls Flush or
+// Shutdown, or loses the metrics of its last millisecond or so of calls.
+func (rep *Reporter) Shutdown(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
+	return rep.r.Shutdown(ctx)
+}

@@ -58,7 +58,28 @@ func TestNilReporter(t *testing.T) {
 		rep.InjectHandlers(&request.Handlers{})
 		assert.Equal(t, csm.Stats{}, rep.Stats())
 		assert.NoError(t, rep.Flush(context.Background()))
+		assert.NoError(t, rep.Shutdown(context.Background()))
 	})
+}
+
+// TestShutdown checks that Shutdown sends what a call queued, that calls
+// made afterwards are dropped and counted, and that Start then starts a new
+// reporter.
+func TestShutdown(t *testing.T) {
+	rep, agent := startReporter(t, "shutdown")
+	c := newInstrumentedClient(t, rep, &stubTransport{})
+	require.NoError(t, callOperation(c, "BeforeShutdown"))
+	require.NoError(t, rep.Shutdown(context.Background()))
+	agent.Sync(t)
+	assert.Equal(t, 2, agent.Len())
+	assert.Nil(t, csm.Get())
+
+	require.NoError(t, callOperation(c, "AfterShutdown"))
+	assert.Equal(t, csm.Stats{Queued: 2, Sent: 2, DroppedFull: 2}, rep.Stats())
+
+	again, err := csm.Start("shutdown", agent.Addr())
+	require.NoError(t, err)
+	assert.NotSame(t, rep, again)
 }
 
 func TestStartTwice(t *testing.T) {

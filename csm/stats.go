@@ -1,22 +1,13 @@
 package csm
 
-// Stats is a snapshot of a reporter's counters since it was started.
+import "github.com/opencsm/csm-go/report"
+
+// Stats is a snapshot of a reporter's counters since it was started. It is
+// the same type as csmv2.Stats: the aws-sdk-go and aws-sdk-go-v2
+// integrations share one reporter and one set of counters.
 //
 // Every metric the SDK handlers produce is counted exactly once as Queued,
-// DroppedFull or DroppedPaused. Every queued metric is, once the sender has
-// taken it from the queue, counted exactly once as Sent or WriteErrors.
-type Stats struct {
-	// Queued is the number of metrics accepted into the queue.
-	Queued uint64
-	// Sent is the number of datagrams written to the agent's socket.
-	Sent uint64
-	// DroppedFull is the number of metrics dropped because the queue was
-	// full.
-	DroppedFull uint64
-	// DroppedPaused is the number of metrics not produced because the
-	// reporter was paused.
-	DroppedPaused uint64
-	// WriteErrors is the number of datagrams whose write failed, for
-	// example because no agent was listening.
-	WriteErrors uint64
-}
+// DroppedFull or DroppedPaused. Every queued metric is, once written or
+// failed, counted exactly once as Sent or WriteErrors; LastWriteError keeps
+// the error of the most recent failed write.
+type Stats = report.Stats

@@ -137,7 +137,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	// A call that starts while the reporter is paused is not reported;
 	// its attempts count their own drops, and only those that ran after a
 	// Continue are sent.
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		out, metadata, err = next.HandleInitialize(ctx, in)
 		m.sendAttemptsAfterContinue(ctx, metadata)
 		return out, metadata, err
@@ -175,7 +175,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 		}
 	}
 	// Paused during the call: its ApiCall is not sent.
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return out, metadata, err
 	}
 	if err != nil {
@@ -282,7 +282,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	// AttemptCount. (A call during which the reporter is paused and then
 	// continued can therefore be reported with fewer attempts than it
 	// made.)
-	if !m.rep.Enabled() {
+	if m.rep.DropIfPaused() {
 		return next.HandleFinalize(ctx, in)
 	}
 	start := report.Now()
@@ -305,7 +305,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	rec.sent = rec.resp != nil && rec.resp.Response != nil && !canceled
 	rec.req, _ = in.Request.(*smithyhttp.Request)
 	// Paused during the attempt: counted in its call, not reported.
-	rec.report = m.rep.Enabled()
+	rec.report = !m.rep.DropIfPaused()
 	metadata.Set(attemptKey{}, rec)
 	return out, metadata, err
 }

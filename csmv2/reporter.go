@@ -120,24 +120,27 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 	return rep.r.Flush(ctx)
 }
 
+// Shutdown writes what is queued, waiting until ctx is done at most, then
+// stops the reporter: its goroutine ends and its socket is closed. As the
+// reporter is the process's, this stops the reporting of aws-sdk-go v1
+// clients too. Metrics produced afterwards are dropped (counted in
+// DroppedFull); Start or Enable starts a new reporter. Shutdown returns
+// ctx.Err() if ctx ended before everything queued was written; the reporter
+// stops either way. A program need not call it: the datagrams of a call
+// made while no other call ran are written before the call returns.
+func (rep *Reporter) Shutdown(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
+	return rep.r.Shutdown(ctx)
+}
+
 // Stats is a snapshot of the reporter's counters since it was started,
-// counting the metrics of aws-sdk-go v1 and v2 clients together.
+// counting the metrics of aws-sdk-go v1 and v2 clients together. It is the
+// same type as csm.Stats.
 //
 // Every metric the middleware produces is counted exactly once as Queued,
-// DroppedFull or DroppedPaused. Every queued metric is, once the sender has
-// taken it from the queue, counted exactly once as Sent or WriteErrors.
-type Stats struct {
-	// Queued is the number of metrics accepted into the queue.
-	Queued uint64
-	// Sent is the number of datagrams written to the agent's socket.
-	Sent uint64
-	// DroppedFull is the number of metrics dropped because the queue was
-	// full.
-	DroppedFull uint64
-	// DroppedPaused is the number of metrics not produced because the
-	// reporter was paused.
-	DroppedPaused uint64
-	// WriteErrors is the number of datagrams whose write failed, for
-	// example because no agent was listening.
-	WriteErrors uint64
-}
+// DroppedFull or DroppedPaused. Every queued metric is, once written or
+// failed, counted exactly once as Sent or WriteErrors; LastWriteError keeps
+// the error of the most recent failed write.
+type Stats = report.Stats

@@ -87,7 +87,8 @@ func checkRunningLocked(clientID, url string) error {
 }
 
 // ResetForTest stops the process's reporter and forgets it, so that a test
-// can start another with other settings. Programs never stop the reporter.
+// can start another with other settings. Unlike Shutdown, it discards what
+// is queued.
 func ResetForTest() {
 	mu.Lock()
 	rep := running
@@ -112,5 +113,5 @@ func (e *MismatchError) Error() string {
 }
 
 // SetSendsTokenForTest makes rep act as if its agent were, or were not, on
-// a loopback address. Tests only: it races with running API calls.
-func (rep *Reporter) SetSendsTokenForTest(send bool) { rep.sendToken = send }
+// a loopback address. It is meant for tests.
+func (rep *Reporter) SetSendsTokenForTest(send bool) { rep.sendToken.Store(send) }

@@ -47,10 +47,17 @@ type queue struct {
 	written uint64 // records ever written (or failed) by the sender
 	closed  bool   // the sender is gone: push refuses everything
 
-	sleeping bool          // the sender waits on wake for a record
-	wake     chan struct{} // capacity 1
-	waiting  bool          // a Flush waits on progress
-	progress chan struct{} // closed and replaced by release when waiting
+	// sleeping is whether the sender goroutine waits on wake. It starts
+	// true, so that a call made before the goroutine first runs still
+	// finds it idle and writes its own datagrams.
+	sleeping bool
+	// lingering is whether the sender waits for its linger timer (or a
+	// wake): a push that finds the queue a quarter full wakes it early,
+	// so that a late timer on a busy machine does not let the queue fill.
+	lingering bool
+	wake      chan struct{} // capacity 1
+	waiting   bool          // a Flush waits on progress
+	progress  chan struct{} // closed and replaced by release when waiting
 }
 
 func newQueue(capacity int) *queue {
@@ -67,6 +74,7 @@ func newQueue(capacity int) *queue {
 	return &queue{
 		buf:      make([]byte, size),
 		maxCount: capacity,
+		sleeping: true,
 		wake:     make(chan struct{}, 1),
 		progress: make(chan struct{}),
 	}
@@ -75,6 +83,14 @@ func newQueue(capacity int) *queue {
 // push writes m's record into the ring, without blocking, and reports
 // whether there was room. It cuts m's strings to their limits.
 func (q *queue) push(m *Metric) bool {
+	ok, _ := q.add(m)
+	return ok
+}
+
+// add is push that also reports whether the sender goroutine was asleep
+// when the record went in. It never wakes the sender: the API call's end
+// decides who writes (see Reporter.Push).
+func (q *queue) add(m *Metric) (ok, idle bool) {
 	size := m.recordSize()
 	need := recordHeader + size
 	q.mu.Lock()
@@ -84,14 +100,38 @@ func (q *queue) push(m *Metric) bool {
 	}
 	if at < 0 {
 		q.dropped++
+		// Records that wait for their call's end could fill the ring
+		// with the sender asleep (a tiny queue, say): wake it.
+		q.wakeLocked()
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	binary.LittleEndian.PutUint16(q.buf[at:], uint16(size))
 	m.putRecord(q.buf[at+recordHeader : at+need])
 	q.head = at + need
 	q.count++
 	q.queued++
+	idle = q.sleeping
+	if q.lingering && q.count >= q.maxCount/4 {
+		q.lingering = false
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	q.mu.Unlock()
+	return true, idle
+}
+
+// wakeSender wakes the sender goroutine if it sleeps.
+func (q *queue) wakeSender() {
+	q.mu.Lock()
+	q.wakeLocked()
+	q.mu.Unlock()
+}
+
+// wakeLocked wakes the sender goroutine if it sleeps. mu must be held.
+func (q *queue) wakeLocked() {
 	if q.sleeping {
 		q.sleeping = false
 		select {
@@ -99,8 +139,6 @@ func (q *queue) push(m *Metric) bool {
 		default:
 		}
 	}
-	q.mu.Unlock()
-	return true
 }
 
 // reserveLocked returns where a record of need bytes goes, or -1 if the ring
@@ -164,6 +202,11 @@ func (q *queue) peek(dst [][]byte, max int) (records [][]byte, next int) {
 	return dst, pos
 }
 
+// end returns the position in the ring after rec, a record from peek.
+func (q *queue) end(rec []byte) int {
+	return cap(q.buf) - cap(rec) + len(rec)
+}
+
 // release frees the space of the n oldest records, which end at next (from
 // peek), counts them as written, and wakes Flush.
 func (q *queue) release(n, next int) {
@@ -190,14 +233,37 @@ func (q *queue) counts() (queued, dropped uint64) {
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true
+	if q.waiting {
+		q.waiting = false
+		close(q.progress)
+		q.progress = make(chan struct{})
+	}
 	q.mu.Unlock()
 }
 
-// wait blocks until a record is queued or stop is closed, and reports
-// whether a record is there.
+// linger marks the sender as waiting for its linger timer, and returns the
+// channel that a push sends on when the queue gets deep meanwhile.
+func (q *queue) linger() <-chan struct{} {
+	q.mu.Lock()
+	q.lingering = true
+	q.mu.Unlock()
+	return q.wake
+}
+
+// stopLinger marks the sender as no longer lingering.
+func (q *queue) stopLinger() {
+	q.mu.Lock()
+	q.lingering = false
+	q.mu.Unlock()
+}
+
+// wait blocks until it is woken (see wakeSender) or stop is closed, and
+// reports whether it was woken. It returns at once, without sleeping, if a
+// record is queued.
 func (q *queue) wait(stop <-chan struct{}) bool {
 	q.mu.Lock()
 	if q.count > 0 {
+		q.sleeping = false
 		q.mu.Unlock()
 		return true
 	}
@@ -216,7 +282,10 @@ func (q *queue) wait(stop <-chan struct{}) bool {
 func (q *queue) flush(ctx context.Context) error {
 	q.mu.Lock()
 	target := q.queued
-	for q.written < target {
+	for q.written < target && !q.closed {
+		// A record can wait for its call's end while the sender
+		// sleeps (see Reporter.Push): Flush does not wait for that.
+		q.wakeLocked()
 		q.waiting = true
 		progress := q.progress
 		q.mu.Unlock()

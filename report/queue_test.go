@@ -219,3 +219,43 @@ func TestQueueFlush(t *testing.T) {
 	q.release(len(recs), next)
 	assert.NoError(t, <-done)
 }
+
+// BenchmarkQueuePushParallel measures push from several goroutines at once
+// (run it with -cpu 1,2,8): how the queue's one mutex scales. Nothing is
+// dropped: a goroutine that finds the queue full takes every record out, as
+// the sender would, without encoding or writing them, and pushes again, so
+// the figure is a queued push plus its share of the releases.
+func BenchmarkQueuePushParallel(b *testing.B) {
+	q := newQueue(DefaultQueueCapacity)
+	var drainMu sync.Mutex
+	_, dropped0 := q.counts()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		attempt, call := callMetrics()
+		var recs [][]byte
+		for i := 0; pb.Next(); i++ {
+			m := &attempt
+			if i%2 == 1 {
+				m = &call
+			}
+			for !q.push(m) {
+				drainMu.Lock()
+				for {
+					var next int
+					recs, next = q.peek(recs[:0], maxBatch)
+					if len(recs) == 0 {
+						break
+					}
+					q.release(len(recs), next)
+				}
+				drainMu.Unlock()
+			}
+		}
+	})
+	b.StopTimer()
+	_, dropped := q.counts()
+	// Refused pushes are retried, and each refusal counted: report the
+	// refusals per push.
+	b.ReportMetric(float64(dropped-dropped0)/float64(b.N), "refused/op")
+}

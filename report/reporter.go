@@ -4,29 +4,81 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// Reporter queues the metrics of API calls and sends them to the CSM agent
-// from a goroutine of its own. A process has at most one running, shared by
-// the aws-sdk-go and aws-sdk-go-v2 integrations (see Start). Its methods are
-// safe for concurrent use.
+// How the sender goroutine lingers after writing, so that while calls are
+// dense it takes them in batches without being woken for each: it sleeps
+// lingerStep between looks at the queue, and goes to sleep for good (until
+// woken) after lingerRounds looks found nothing. BENCHMARKS.md has the
+// measurements behind the values.
+const (
+	lingerStep   = 500 * time.Microsecond
+	lingerRounds = 2
+)
+
+// denseGap is the shortest time between the ends of two API calls that find
+// the sender asleep for the second to write its own datagrams; a call that
+// ends sooner after the previous one wakes the sender instead, which then
+// takes the dense calls in batches while it lingers.
+const denseGap = time.Millisecond
+
+// Reporter queues the metrics of API calls and sends them to the CSM agent.
+// A process has at most one running, shared by the aws-sdk-go and
+// aws-sdk-go-v2 integrations (see Start). Its methods are safe for
+// concurrent use.
+//
+// Who writes a datagram depends on how dense the calls are. A call that
+// ends while the sender goroutine sleeps, and not right after another such
+// call, writes its own datagrams, with one system call and without waiting
+// for room in the socket's buffer: a program that returns from main right
+// after such a call has sent its metrics. Denser calls only queue their
+// metrics; the sender goroutine, woken once, writes them in batches and
+// lingers briefly after each before it sleeps again. A program that exits
+// right after a burst of calls calls Flush or Shutdown first, or loses the
+// metrics of about its last millisecond of calls.
 type Reporter struct {
 	clientID string
 	url      string
 	// sendToken is whether attempts may carry the session token: only
 	// when the agent is on a loopback address, so that a token never
 	// crosses a network in clear text.
-	sendToken bool
+	sendToken atomic.Bool
 
 	conn   *net.UDPConn
-	sender *sender
 	paused atomic.Bool
 	queue  *queue
 	stats  counters
 	stop   chan struct{}
 	done   chan struct{}
+
+	// writeMu is the write token: whoever holds it (the sender goroutine
+	// or an API call's goroutine) takes records from the queue and writes
+	// them, with w.
+	writeMu sync.Mutex
+	w       writer
+	// lastIdleEnd is when the last call ended that found the sender
+	// asleep, in nanoseconds since clockBase.
+	lastIdleEnd atomic.Int64
+	closeOnce   sync.Once
 }
+
+// writer is the scratch space of the write token's holder.
+type writer struct {
+	sender    *sender
+	records   [][]byte
+	datagrams [][]byte
+	encoded   []byte
+	m         Metric
+}
+
+// clockBase is the origin of the reporter's monotonic clock.
+var clockBase = time.Now()
+
+// nanotime returns the nanoseconds since clockBase, monotonic.
+func nanotime() int64 { return int64(time.Since(clockBase)) }
 
 // newReporter connects a UDP socket to url and starts the sender goroutine
 // with a queue of capacity metrics.
@@ -40,15 +92,21 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 		return nil, fmt.Errorf("csm: cannot open a socket to the agent at %q: %w", url, err)
 	}
 	rep := &Reporter{
-		clientID:  clientID,
-		url:       url,
-		sendToken: isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP),
-		conn:      conn,
-		sender:    newSender(conn),
-		queue:     newQueue(capacity),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		clientID: clientID,
+		url:      url,
+		conn:     conn,
+		queue:    newQueue(capacity),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		w: writer{
+			sender:    newSender(conn),
+			records:   make([][]byte, 0, maxBatch),
+			datagrams: make([][]byte, 0, maxBatch),
+			encoded:   make([]byte, 0, 64<<10),
+		},
 	}
+	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
+	rep.lastIdleEnd.Store(-int64(denseGap))
 	go rep.run()
 	return rep, nil
 }
@@ -80,72 +138,176 @@ func (rep *Reporter) URL() string { return rep.url }
 
 // SendsToken reports whether attempts may carry the session token, which
 // they do only when the agent is on a loopback address.
-func (rep *Reporter) SendsToken() bool { return rep.sendToken }
+func (rep *Reporter) SendsToken() bool { return rep.sendToken.Load() }
 
-// run is the sender goroutine. It never waits to fill a batch: it takes
-// what is queued, up to maxBatch metrics, encodes them, writes them with as
-// few system calls as it can, and sleeps when the queue is empty. It alone
-// touches the socket.
+// run is the sender goroutine. Woken, it writes everything queued, in
+// batches of up to maxBatch datagrams per system call, then lingers: it
+// looks at the queue every lingerStep (or as soon as the queue is a quarter
+// full) and writes what came, and sleeps until woken again once
+// lingerRounds looks in a row found nothing.
 func (rep *Reporter) run() {
 	defer close(rep.done)
-	var (
-		records   = make([][]byte, 0, maxBatch)
-		datagrams = make([][]byte, 0, maxBatch)
-		encoded   = make([]byte, 0, 64<<10)
-		m         Metric
-	)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for rep.queue.wait(rep.stop) {
-		for {
+		for idle := 0; idle < lingerRounds; {
+			if rep.drain() {
+				idle = 0
+			} else {
+				idle++
+			}
+			linger.Reset(lingerStep)
 			select {
+			case <-linger.C:
+			case <-rep.queue.linger():
+				// The queue got deep before the timer fired. A
+				// tick left in the channel only makes a later look
+				// early.
+				linger.Stop()
 			case <-rep.stop:
+				linger.Stop()
 				return
-			default:
 			}
-			var next int
-			records, next = rep.queue.peek(records[:0], maxBatch)
-			if len(records) == 0 {
-				break
-			}
-			datagrams, encoded = datagrams[:0], encoded[:0]
-			for _, rec := range records {
-				readRecord(rec, &m)
-				start := len(encoded)
-				encoded = encodeMetric(encoded, &m)
-				datagrams = append(datagrams, encoded[start:])
-			}
-			m = Metric{} // holds no string of the ring past release
-
-			sent, failed := rep.sender.send(datagrams)
-			rep.stats.sent.Add(uint64(sent))
-			rep.stats.writeErrors.Add(uint64(failed))
-			rep.queue.release(len(records), next)
+			rep.queue.stopLinger()
 		}
 	}
 }
 
+// drain writes everything queued, waiting for room in the socket's buffer
+// if it must, and reports whether there was anything.
+func (rep *Reporter) drain() bool {
+	rep.writeMu.Lock()
+	defer rep.writeMu.Unlock()
+	any := false
+	for {
+		n, _ := rep.writeOnce(false)
+		if n == 0 {
+			return any
+		}
+		any = true
+	}
+}
+
+// writeOnce writes up to maxBatch of the oldest queued records with one
+// system call, releases those written or failed, and returns how many it
+// released and how many it took. With dontWait it stops where the socket's
+// buffer is full, leaving the rest queued. The write token must be held.
+func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
+	w := &rep.w
+	w.records, _ = rep.queue.peek(w.records[:0], maxBatch)
+	if len(w.records) == 0 {
+		return 0, 0
+	}
+	w.datagrams, w.encoded = w.datagrams[:0], w.encoded[:0]
+	for _, rec := range w.records {
+		readRecord(rec, &w.m)
+		start := len(w.encoded)
+		w.encoded = encodeMetric(w.encoded, &w.m)
+		w.datagrams = append(w.datagrams, w.encoded[start:])
+	}
+	w.m = Metric{} // holds no string of the ring past release
+
+	sent, failed, err := w.sender.send(w.datagrams, dontWait)
+	rep.stats.sent.Add(uint64(sent))
+	if failed > 0 {
+		rep.stats.writeErrors.Add(uint64(failed))
+	}
+	if err != nil {
+		rep.stats.setLastError(err)
+	}
+	released = sent + failed
+	if released > 0 {
+		rep.queue.release(released, rep.queue.end(w.records[released-1]))
+	}
+	return released, len(w.records)
+}
+
 // Push queues m without waiting for room; the queue counts the outcome. It
 // copies what it keeps, so m may be reused as soon as Push returns.
+//
+// An ApiCall metric ends its call. If the sender goroutine sleeps and the
+// previous such call did not end just before, Push writes what is queued
+// (this call's datagrams) itself, with one system call that never waits
+// for room in the socket's buffer: what the buffer cannot take now is left
+// to the sender goroutine, which it wakes. Otherwise it wakes the sender,
+// if it sleeps, and returns. An attempt's metric waits for its call's end
+// while the sender sleeps; if the call ends unreported (the reporter was
+// paused meanwhile), it waits for the next call's end, Flush or Shutdown.
 func (rep *Reporter) Push(m *Metric) {
-	rep.queue.push(m)
+	ok, idle := rep.queue.add(m)
+	if ok && idle && m.Kind == KindAPICall {
+		rep.callEnded()
+	}
 }
 
-// Enabled reports whether an integration should build a metric, and counts
-// the metric as dropped when the reporter is paused.
-func (rep *Reporter) Enabled() bool {
+// callEnded writes the queue's records on the calling goroutine, or wakes
+// the sender, at the end of a call that found the sender asleep.
+func (rep *Reporter) callEnded() {
+	now := nanotime()
+	last := rep.lastIdleEnd.Swap(now)
+	if now-last < int64(denseGap) || !rep.writeMu.TryLock() {
+		rep.queue.wakeSender()
+		return
+	}
+	if !rep.w.sender.canSkipWait() {
+		// One write per datagram could wait for room: not on a call.
+		rep.writeMu.Unlock()
+		rep.queue.wakeSender()
+		return
+	}
+	released, taken := rep.writeOnce(true)
+	rep.writeMu.Unlock()
+	if released < taken || taken == maxBatch {
+		// The socket's buffer was full, or there may be more: the
+		// sender takes the rest.
+		rep.queue.wakeSender()
+	}
+}
+
+// Paused reports whether the reporter is paused. It has no side effect.
+func (rep *Reporter) Paused() bool { return rep.paused.Load() }
+
+// DropIfPaused reports whether the reporter is paused and, if it is,
+// counts one metric as not produced (Stats.DroppedPaused). An integration
+// calls it where it would build a metric, and builds none when it returns
+// true.
+func (rep *Reporter) DropIfPaused() bool {
 	if rep.paused.Load() {
 		rep.stats.droppedPaused.Add(1)
-		return false
+		return true
 	}
-	return true
+	return false
 }
 
-// close stops the sender goroutine and closes the socket. Metrics still
-// queued are discarded, and later ones are dropped.
+// close stops the sender goroutine and closes the socket, once. Metrics
+// still queued are discarded, and later ones are dropped.
 func (rep *Reporter) close() {
-	rep.queue.close()
-	close(rep.stop)
-	<-rep.done
-	_ = rep.conn.Close()
+	rep.closeOnce.Do(func() {
+		rep.queue.close()
+		close(rep.stop)
+		<-rep.done
+		// A call may be writing its datagrams: it finishes first.
+		rep.writeMu.Lock()
+		_ = rep.conn.Close()
+		rep.writeMu.Unlock()
+	})
+}
+
+// Shutdown writes what is queued, waiting until ctx is done at most, and
+// then stops the reporter: its goroutine ends and its socket is closed.
+// Metrics produced afterwards are dropped and counted in DroppedFull. If
+// rep is the process's reporter, Start then starts a new one. Shutdown
+// returns ctx.Err() if ctx ended before everything queued was written; the
+// reporter stops either way. Calling it again does nothing.
+func (rep *Reporter) Shutdown(ctx context.Context) error {
+	err := rep.Flush(ctx)
+	mu.Lock()
+	if running == rep {
+		running = nil
+	}
+	mu.Unlock()
+	rep.close()
+	return err
 }
 
 // Pause stops the reporter from producing metrics until Continue; the calls
@@ -163,7 +325,7 @@ func (rep *Reporter) Stats() Stats {
 
 // Flush waits until every metric queued before the call has been written to
 // the agent's socket, or until ctx is done, in which case it returns
-// ctx.Err().
+// ctx.Err(). It returns at once once the reporter is shut down.
 func (rep *Reporter) Flush(ctx context.Context) error {
 	return rep.queue.flush(ctx)
 }

@@ -1,10 +1,17 @@
 package report
 
 import (
+	"context"
 	"net"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 func TestIsLoopback(t *testing.T) {
@@ -39,4 +46,135 @@ func TestAccessKeyID(t *testing.T) {
 	for header, want := range cases {
 		assert.Equal(t, want, AccessKeyID(header), header)
 	}
+}
+
+// callMetrics returns the two metrics of a call of one attempt.
+func callMetrics() (attempt, call Metric) {
+	ms := testMetrics()
+	attempt, call = ms["attempt"], ms["attempt"]
+	call.Kind = KindAPICall
+	return attempt, call
+}
+
+// TestCallWritesItsOwnDatagrams checks that a call that ends while the
+// sender sleeps has its datagrams in the agent's socket when Push returns,
+// without Flush, and that a call right after it is left to the sender.
+func TestCallWritesItsOwnDatagrams(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	defer rep.close()
+	if !rep.w.sender.canSkipWait() {
+		t.Skip("calls write their own datagrams only with sendmmsg")
+	}
+	attempt, call := callMetrics()
+	rep.Push(&attempt)
+	assert.Zero(t, rep.Stats().Sent, "an attempt waits for its call's end")
+	rep.Push(&call)
+	st := rep.Stats()
+	assert.Equal(t, uint64(2), st.Sent, "written before Push returned")
+	agent.Sync(t)
+	assert.Equal(t, 2, agent.Len())
+
+	// The next call ends within denseGap of the first: it wakes the
+	// sender rather than write.
+	rep.Push(&attempt)
+	rep.Push(&call)
+	require.NoError(t, rep.Flush(context.Background()))
+	agent.Sync(t)
+	assert.Equal(t, 4, agent.Len())
+	assert.Equal(t, Stats{Queued: 4, Sent: 4}, rep.Stats())
+}
+
+// TestShutdown checks that Shutdown writes what is queued, stops the
+// goroutine, closes the socket and makes later metrics drop, and that the
+// process's reporter can then be started again.
+func TestShutdown(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	before := runtime.NumGoroutine()
+	rep, err := Start("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	attempt, _ := callMetrics()
+	for i := 0; i < 10; i++ {
+		rep.Push(&attempt) // attempts only: they wait for the sender
+	}
+	require.NoError(t, rep.Shutdown(context.Background()))
+	agent.Sync(t)
+	assert.Equal(t, 10, agent.Len(), "queued metrics written before the stop")
+	select {
+	case <-rep.done:
+	default:
+		t.Error("the sender goroutine still runs")
+	}
+	assert.Error(t, rep.conn.SetDeadline(time.Time{}), "the socket is closed")
+	// (Not require.Eventually: it runs its condition in a goroutine.)
+	for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before; {
+		require.True(t, time.Now().Before(deadline), "goroutines left behind: %d, were %d", runtime.NumGoroutine(), before)
+		time.Sleep(time.Millisecond)
+	}
+
+	rep.Push(&attempt)
+	assert.Equal(t, Stats{Queued: 10, Sent: 10, DroppedFull: 1}, rep.Stats())
+	assert.Nil(t, Get(), "no process reporter after Shutdown")
+	assert.NoError(t, rep.Shutdown(context.Background()), "a second Shutdown does nothing")
+
+	again, err := Start("other", agent.Addr(), 64)
+	require.NoError(t, err)
+	assert.NotSame(t, rep, again)
+	ResetForTest()
+}
+
+// TestShutdownContext checks that Shutdown returns the context's error when
+// it ends before the queue is written, and stops anyway.
+func TestShutdownContext(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	// Hold the write token: nothing can be written.
+	rep.writeMu.Lock()
+	attempt, _ := callMetrics()
+	rep.Push(&attempt)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep.writeMu.Unlock()
+	assert.ErrorIs(t, rep.Shutdown(ctx), context.Canceled)
+	<-rep.done
+}
+
+// TestLastWriteError checks that the error of a failed write is kept in
+// Stats: datagrams to a port nobody listens on are refused.
+func TestLastWriteError(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	addr := conn.LocalAddr().String()
+	require.NoError(t, conn.Close())
+	rep, err := newReporter("c", addr, 64)
+	require.NoError(t, err)
+	defer rep.close()
+	attempt, _ := callMetrics()
+	require.Eventually(t, func() bool {
+		rep.Push(&attempt)
+		require.NoError(t, rep.Flush(context.Background()))
+		return rep.Stats().WriteErrors > 0
+	}, 10*time.Second, time.Millisecond, "no write refused")
+	st := rep.Stats()
+	assert.ErrorIs(t, st.LastWriteError, syscall.ECONNREFUSED)
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
+}
+
+func TestPausedAndDropIfPaused(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	defer rep.close()
+	assert.False(t, rep.Paused())
+	assert.False(t, rep.DropIfPaused())
+	rep.Pause()
+	assert.True(t, rep.Paused())
+	assert.True(t, rep.Paused())
+	assert.Zero(t, rep.Stats().DroppedPaused, "Paused counts nothing")
+	assert.True(t, rep.DropIfPaused())
+	assert.Equal(t, uint64(1), rep.Stats().DroppedPaused, "DropIfPaused counts")
+	rep.Continue()
+	assert.False(t, rep.DropIfPaused())
 }

@@ -10,17 +10,20 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// maxBatch is the most datagrams the sender writes with one system call.
+// maxBatch is the most datagrams written with one system call.
 const maxBatch = 64
 
 // batchWriter writes several datagrams with one system call (sendmmsg on
-// Linux); ipv4.PacketConn and ipv6.PacketConn are ones.
+// Linux); ipv4.PacketConn and ipv6.PacketConn are ones. With
+// syscall.MSG_DONTWAIT in flags it returns at once when the socket's buffer
+// is full, instead of waiting for room.
 type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-// sender writes datagrams to the agent's connected UDP socket. It is used by
-// the sender goroutine alone.
+// sender writes datagrams to the agent's connected UDP socket. Whoever holds
+// the reporter's write token uses it: the sender goroutine, or an API call's
+// goroutine writing its own call's datagrams.
 type sender struct {
 	conn  *net.UDPConn
 	batch batchWriter // nil: one write per datagram
@@ -45,54 +48,101 @@ func newSender(conn *net.UDPConn) *sender {
 	return s
 }
 
+// canSkipWait reports whether send can return at once on a full socket
+// buffer instead of waiting for room: only the batch writer can.
+func (s *sender) canSkipWait() bool { return s.batch != nil }
+
 // send writes each of datagrams (at most maxBatch) as one datagram and
-// returns how many were written and how many failed. A failed datagram (the
-// agent's port refused an earlier one, say) does not stop the others.
-func (s *sender) send(datagrams [][]byte) (sent, failed int) {
+// returns how many were written, how many failed, and the last error. A
+// failed datagram (the agent's port refused an earlier one, say) does not
+// stop the others.
+//
+// With dontWait, send stops at the first datagram the socket's buffer has
+// no room for, so sent+failed may be less than len(datagrams): the caller
+// keeps the rest for a writer that may wait. It must not be set unless
+// canSkipWait.
+func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err error) {
 	if s.batch == nil {
 		return s.sendEach(datagrams)
+	}
+	flags := 0
+	if dontWait {
+		flags = syscall.MSG_DONTWAIT
 	}
 	for i, d := range datagrams {
 		s.msgs[i].Buffers[0] = d
 	}
 	msgs := s.msgs[:len(datagrams)]
+	defer func() {
+		for i := range datagrams {
+			s.msgs[i].Buffers[0] = nil // keeps no datagram alive
+		}
+	}()
 	for len(msgs) > 0 {
-		n, err := s.batch.WriteBatch(msgs, 0)
+		n, werr := s.batch.WriteBatch(msgs, flags)
 		if n < 0 {
 			// x/net passes on sendmmsg's -1 with the error.
 			n = 0
 		}
 		sent += n
 		msgs = msgs[n:]
+		if werr != nil && len(msgs) > 0 && isFull(werr) {
+			if dontWait {
+				return sent, failed, nil
+			}
+			// Only with MSG_DONTWAIT does x/net return this; be
+			// safe and count the rest rather than spin.
+			return sent, failed + len(msgs), werr
+		}
+		if werr != nil {
+			err = werr
+		}
 		switch {
-		case err != nil && errors.Is(err, syscall.ENOSYS):
+		case werr != nil && errors.Is(werr, syscall.ENOSYS):
 			// No sendmmsg here (an old kernel): write one datagram at
 			// a time from now on.
 			s.batch = nil
-			more, lost := s.sendEach(datagrams[len(datagrams)-len(msgs):])
-			return sent + more, failed + lost
-		case err != nil && len(msgs) > 0 && refusedBatch(err):
+			more, lost, eerr := s.sendEach(datagrams[len(datagrams)-len(msgs):])
+			return sent + more, failed + lost, lastOf(err, eerr)
+		case werr != nil && len(msgs) > 0 && refusedBatch(werr):
 			// A sandbox may forbid sendmmsg but allow write; a
 			// firewall refuses both. Ask write to tell them apart.
-			if _, werr := s.conn.Write(msgs[0].Buffers[0]); werr == nil {
+			if _, perr := s.conn.Write(msgs[0].Buffers[0]); perr == nil {
 				s.batch = nil
-				more, lost := s.sendEach(datagrams[len(datagrams)-len(msgs)+1:])
-				return sent + 1 + more, failed + lost
+				more, lost, eerr := s.sendEach(datagrams[len(datagrams)-len(msgs)+1:])
+				return sent + 1 + more, failed + lost, eerr
 			}
 			failed++
 			msgs = msgs[1:]
-		case err != nil && len(msgs) > 0:
+		case werr != nil && len(msgs) > 0:
 			// The first datagram not written is the one that failed
 			// (a refused port, say).
 			failed++
 			msgs = msgs[1:]
-		case err == nil && n == 0:
+		case werr == nil && n == 0:
 			// No progress and no error: give up on the rest rather
 			// than spin.
-			return sent, failed + len(msgs)
+			return sent, failed + len(msgs), errNoProgress
 		}
 	}
-	return sent, failed
+	return sent, failed, err
+}
+
+// errNoProgress is the error of a batch write that wrote nothing and said
+// nothing.
+var errNoProgress = errors.New("csm: the system wrote no datagram of a batch and returned no error")
+
+// lastOf returns b if it is an error, else a.
+func lastOf(a, b error) error {
+	if b != nil {
+		return b
+	}
+	return a
+}
+
+// isFull reports whether err says the socket's buffer has no room now.
+func isFull(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK)
 }
 
 // refusedBatch reports whether a WriteBatch error may mean that sendmmsg
@@ -103,13 +153,14 @@ func refusedBatch(err error) bool {
 }
 
 // sendEach writes the datagrams one system call each.
-func (s *sender) sendEach(datagrams [][]byte) (sent, failed int) {
+func (s *sender) sendEach(datagrams [][]byte) (sent, failed int, err error) {
 	for _, d := range datagrams {
-		if _, err := s.conn.Write(d); err != nil {
+		if _, werr := s.conn.Write(d); werr != nil {
 			failed++
+			err = werr
 		} else {
 			sent++
 		}
 	}
-	return sent, failed
+	return sent, failed, err
 }

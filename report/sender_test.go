@@ -2,11 +2,14 @@ package report
 
 import (
 	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/ipv4"
 
 	"github.com/opencsm/csm-go/report/reporttest"
 )
@@ -30,7 +33,8 @@ func TestSenderPaths(t *testing.T) {
 		if !batch {
 			s.batch = nil
 		}
-		sent, failed := s.send(testDatagrams(maxBatch))
+		sent, failed, err := s.send(testDatagrams(maxBatch), false)
+		require.NoError(t, err)
 		assert.Equal(t, maxBatch, sent)
 		assert.Zero(t, failed)
 		agent.Sync(t)
@@ -66,9 +70,106 @@ func BenchmarkSender(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				s.send(datagrams)
+				s.send(datagrams, false)
 			}
 			b.ReportMetric(float64(b.N*len(datagrams))/time.Since(start).Seconds(), "datagrams/s")
+		})
+	}
+}
+
+// fakeBatch is a batchWriter that answers each WriteBatch with the next of
+// its results, and keeps the datagrams it took.
+type fakeBatch struct {
+	results []fakeResult
+	calls   int
+	flags   []int
+	written [][]byte
+}
+
+type fakeResult struct {
+	n   int
+	err error
+}
+
+func (f *fakeBatch) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
+	f.flags = append(f.flags, flags)
+	r := fakeResult{n: len(ms)}
+	if f.calls < len(f.results) {
+		r = f.results[f.calls]
+	}
+	f.calls++
+	for i := 0; i < r.n && i < len(ms); i++ {
+		f.written = append(f.written, ms[i].Buffers[0])
+	}
+	return r.n, r.err
+}
+
+// TestSenderErrorBranches drives the sender's error handling through its
+// batchWriter seam, with a real socket to a real agent behind the write
+// fallback.
+func TestSenderErrorBranches(t *testing.T) {
+	opErr := func(errno syscall.Errno) error {
+		return &net.OpError{Op: "sendmmsg", Net: "udp", Err: os.NewSyscallError("sendmmsg", errno)}
+	}
+	cases := []struct {
+		name       string
+		results    []fakeResult
+		dontWait   bool
+		closeConn  bool
+		sent       int
+		failed     int
+		err        error // errors.Is the returned error, or nil
+		batchAfter bool  // the batch writer is still used afterwards
+		viaWrite   int   // datagrams the agent got through write(2)
+	}{
+		{name: "all written", sent: 4, batchAfter: true},
+		{name: "written in two calls", results: []fakeResult{{n: 3}}, sent: 4, batchAfter: true},
+		{name: "ENOSYS falls back to write", results: []fakeResult{{n: 1, err: opErr(syscall.ENOSYS)}},
+			sent: 4, err: syscall.ENOSYS, viaWrite: 3},
+		{name: "EPERM, write allowed: falls back", results: []fakeResult{{n: -1, err: opErr(syscall.EPERM)}},
+			sent: 4, viaWrite: 4},
+		{name: "EPERM, write refused too: each datagram fails", closeConn: true,
+			results: []fakeResult{{n: -1, err: opErr(syscall.EPERM)}, {n: -1, err: opErr(syscall.EPERM)},
+				{n: -1, err: opErr(syscall.EPERM)}, {n: -1, err: opErr(syscall.EPERM)}},
+			failed: 4, err: syscall.EPERM, batchAfter: true},
+		{name: "a refused datagram does not stop the others",
+			results: []fakeResult{{n: 1, err: opErr(syscall.ECONNREFUSED)}},
+			sent:    3, failed: 1, err: syscall.ECONNREFUSED, batchAfter: true},
+		{name: "no progress, no error: gives up", results: []fakeResult{{n: 2}, {n: 0}},
+			sent: 2, failed: 2, err: errNoProgress, batchAfter: true},
+		{name: "full buffer, dontWait: stops, nothing failed", dontWait: true,
+			results: []fakeResult{{n: 1, err: opErr(syscall.EAGAIN)}}, sent: 1, batchAfter: true},
+		{name: "full buffer while waiting: the rest fails", results: []fakeResult{{n: 1, err: opErr(syscall.EAGAIN)}},
+			sent: 1, failed: 3, err: syscall.EAGAIN, batchAfter: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			agent := reporttest.NewAgent(t)
+			conn, err := net.DialUDP("udp", nil, mustResolve(t, agent.Addr()))
+			require.NoError(t, err)
+			defer conn.Close()
+			fake := &fakeBatch{results: tc.results}
+			s := newSender(conn)
+			s.batch = fake
+			if tc.closeConn {
+				require.NoError(t, conn.Close())
+			}
+			sent, failed, err := s.send(testDatagrams(4), tc.dontWait)
+			assert.Equal(t, tc.sent, sent, "sent")
+			assert.Equal(t, tc.failed, failed, "failed")
+			if tc.err == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tc.err)
+			}
+			assert.Equal(t, tc.batchAfter, s.batch != nil, "batch writer kept")
+			for _, f := range fake.flags {
+				assert.Equal(t, tc.dontWait, f&syscall.MSG_DONTWAIT != 0, "MSG_DONTWAIT passed as asked")
+			}
+			if !tc.closeConn {
+				agent.Sync(t)
+				assert.Equal(t, tc.viaWrite, agent.Len(), "datagrams sent by write")
+			}
 		})
 	}
 }

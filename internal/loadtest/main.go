@@ -3,7 +3,7 @@
 // csm-go, for aws-sdk-go's own aws/csm, and for bare writes of datagrams of
 // the same size (the machine's own ceiling), all in the same run.
 //
-//	go run ./internal/loadtest [-duration 2s] [-queue 4096] [-modes bare-write,aws-sdk-go,csm-go]
+//	go run ./internal/loadtest [-duration 2s] [-callers 4] [-queue 4096] [-modes bare-write,aws-sdk-go,csm-go]
 //
 // Each trial runs in a child process (a reporter is process-wide) that
 // offers a fixed rate of calls for a while, paced every millisecond, and
@@ -44,6 +44,7 @@ func main() {
 	start := flag.Int("start", 10000, "first rate tried, in calls per second")
 	max := flag.Int("max", 2000000, "highest rate tried, in calls per second")
 	steps := flag.Int("bisect", 4, "bisection steps after the first failing rate")
+	callers := flag.Int("callers", 4, "goroutines making the calls, each paced at its share of the rate")
 	queue := flag.Int("queue", csm.MetricsChannelSize, "csm.MetricsChannelSize for csm-go")
 	require := flag.Int("require", 0, "exit with an error if a mode passes no rate of at least this many calls/s")
 	modes := flag.String("modes", strings.Join([]string{modeBare, modeOriginal, modeOurs}, ","), "modes to measure, comma-separated")
@@ -51,7 +52,7 @@ func main() {
 	csm.MetricsChannelSize = *queue
 
 	if *child != "" {
-		res, err := runTrial(*child, *rate, *duration, *agentAddr)
+		res, err := runTrial(*child, *rate, *duration, *agentAddr, *callers)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -61,11 +62,11 @@ func main() {
 		return
 	}
 
-	fmt.Printf("trials of %v each, pass when >= %.1f%% of the metrics arrive; csm-go's queue: %d metrics\n",
-		*duration, target*100, *queue)
+	fmt.Printf("trials of %v each, %d calling goroutines, pass when >= %.1f%% of the metrics arrive; csm-go's queue: %d metrics\n",
+		*duration, *callers, target*100, *queue)
 	fmt.Printf("%-12s %14s %14s\n", "mode", "calls/s", "datagrams/s")
 	for _, mode := range strings.Split(*modes, ",") {
-		best, err := search(mode, *start, *max, *steps, *duration, *queue)
+		best, err := search(mode, *start, *max, *steps, *duration, *queue, *callers)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -83,10 +84,10 @@ func main() {
 // search doubles the rate from start until a trial fails, then bisects
 // between the last rate that passed and the first that failed. It returns
 // the highest rate that passed (0 if none did).
-func search(mode string, start, max, steps int, d time.Duration, queue int) (int, error) {
+func search(mode string, start, max, steps int, d time.Duration, queue, callers int) (int, error) {
 	good, bad := 0, 0
 	for r := start; r <= max; r *= 2 {
-		ok, err := trial(mode, r, d, queue)
+		ok, err := trial(mode, r, d, queue, callers)
 		if err != nil {
 			return 0, err
 		}
@@ -101,7 +102,7 @@ func search(mode string, start, max, steps int, d time.Duration, queue int) (int
 	}
 	for i := 0; i < steps; i++ {
 		mid := (good + bad) / 2
-		ok, err := trial(mode, mid, d, queue)
+		ok, err := trial(mode, mid, d, queue, callers)
 		if err != nil {
 			return 0, err
 		}
@@ -115,7 +116,7 @@ func search(mode string, start, max, steps int, d time.Duration, queue int) (int
 }
 
 // trial runs one child at rate and reports whether it passed.
-func trial(mode string, rate int, d time.Duration, queue int) (bool, error) {
+func trial(mode string, rate int, d time.Duration, queue, callers int) (bool, error) {
 	agent, err := newAgent()
 	if err != nil {
 		return false, err
@@ -123,7 +124,8 @@ func trial(mode string, rate int, d time.Duration, queue int) (bool, error) {
 	defer agent.close()
 
 	cmd := exec.Command(os.Args[0], "-child", mode, "-rate", strconv.Itoa(rate),
-		"-duration", d.String(), "-agent", agent.addr(), "-queue", strconv.Itoa(queue))
+		"-duration", d.String(), "-agent", agent.addr(), "-queue", strconv.Itoa(queue),
+		"-callers", strconv.Itoa(callers))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -40,9 +42,9 @@ type result struct {
 	Backlog uint64
 }
 
-// runTrial offers rate calls per second for d, then waits for the reporter
-// to send what it queued.
-func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result, error) {
+// runTrial offers rate calls per second for d, split between callers
+// goroutines, then waits for the reporter to send what it queued.
+func runTrial(mode string, rate int, d time.Duration, agentAddr string, callers int) (result, error) {
 	// This machine's AWS settings stay out of the trial: with
 	// AWS_CSM_ENABLED set, aws-sdk-go would start its own reporter.
 	for _, kv := range os.Environ() {
@@ -53,13 +55,21 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 	none := filepath.Join(os.TempDir(), "csm-go-loadtest-no-such-file")
 	_ = os.Setenv("AWS_CONFIG_FILE", none)
 	_ = os.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	req, err := completedRequest()
-	if err != nil {
-		return result{}, err
+	if mode == modeBare {
+		// The ceiling is one writer's.
+		callers = 1
+	}
+	reqs := make([]*request.Request, callers)
+	for i := range reqs {
+		req, err := completedRequest()
+		if err != nil {
+			return result{}, err
+		}
+		reqs[i] = req
 	}
 	var (
 		handlers request.Handlers
-		call     func()
+		call     func(caller int)
 		perCall  = 2
 		finish   = func() error { return nil }
 		stats    = func() csm.Stats { return csm.Stats{} }
@@ -94,30 +104,46 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 		defer conn.Close()
 		datagram := []byte(sampleDatagram)
 		perCall = 1
-		call = func() { _, _ = conn.Write(datagram) }
+		call = func(int) { _, _ = conn.Write(datagram) }
 	default:
 		return result{}, fmt.Errorf("unknown mode %q", mode)
 	}
 	if call == nil {
-		call = func() {
-			handlers.CompleteAttempt.Run(req)
-			handlers.Complete.Run(req)
+		call = func(caller int) {
+			handlers.CompleteAttempt.Run(reqs[caller])
+			handlers.Complete.Run(reqs[caller])
 		}
 	}
 
 	start := time.Now()
-	calls := pace(rate, d, call)
+	var (
+		wg    sync.WaitGroup
+		calls atomic.Int64
+	)
+	for i := 0; i < callers; i++ {
+		i := i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			share := rate / callers
+			if i < rate%callers {
+				share++
+			}
+			calls.Add(int64(pace(share, d, func() { call(i) })))
+		}()
+	}
+	wg.Wait()
 	st := stats()
 	if err := finish(); err != nil {
 		return result{}, err
 	}
 	if mode == modeOriginal {
 		// The original's time to drain was slept, not measured.
-		return result{Produced: calls * perCall, Achieved: float64(calls) / d.Seconds()}, nil
+		return result{Produced: int(calls.Load()) * perCall, Achieved: float64(calls.Load()) / d.Seconds()}, nil
 	}
 	return result{
-		Produced:  calls * perCall,
-		Achieved:  float64(calls) / time.Since(start).Seconds(),
+		Produced:  int(calls.Load()) * perCall,
+		Achieved:  float64(calls.Load()) / time.Since(start).Seconds(),
 		QueueFull: stats().DroppedFull,
 		Backlog:   st.Queued - st.Sent - st.WriteErrors,
 	}, nil
@@ -126,6 +152,9 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 // pace calls call rate times a second for d, in a burst every millisecond,
 // and returns how many calls it made.
 func pace(rate int, d time.Duration, call func()) int {
+	if rate <= 0 {
+		return 0
+	}
 	const tick = time.Millisecond
 	start := time.Now()
 	calls := 0

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Exit safety and the CPU cost of a real call: the child-process exit tests
+# of both SDKs (40 runs each of a one-call program that returns from main or
+# calls os.Exit, every datagram required), and a short smoke run of the
+# CPU-per-call benchmark (not a timed assertion: it checks that the
+# benchmark runs, and prints what it measured).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# exit_test NAME DIR PKG: runs the exit test of PKG in module DIR.
+exit_test() {
+	if ! (cd "$2" && go test -count=1 -run '^TestExitDeliversEverything$' -v "$3") >"$log" 2>&1; then
+		cat "$log"
+		echo "FAILED: exit test ($1)"
+		exit 1
+	fi
+	if ! grep -q -E '^--- PASS: TestExitDeliversEverything' "$log"; then
+		cat "$log"
+		echo "FAILED: exit test ($1) did not run"
+		exit 1
+	fi
+	echo "exit test ($1): 40 runs, every datagram received"
+}
+
+exit_test "aws-sdk-go, csm.NewSession" . ./csm
+exit_test "aws-sdk-go-v2, csmv2.Enable" csmv2/v2test .
+
+if ! (cd csmv2/v2test && go run ./cpuload -smoke) >"$log" 2>&1; then
+	cat "$log"
+	echo "FAILED: cpuload smoke run"
+	exit 1
+fi
+grep '^cpuload smoke:' "$log"
