@@ -69,10 +69,11 @@ func timedReporter(t *testing.T) (*csmv2.Reporter, *reporttest.Agent) {
 }
 
 // tlsConfig returns a config whose clients reach srv through transport,
-// reported by rep.
+// reported by rep. The requests' bodies go through plainBodyTransport, so
+// that a call made after another reuses the other's connection.
 func tlsConfig(t *testing.T, rep *csmv2.Reporter, srv *reporttest.TLSServer, transport http.RoundTripper) aws.Config {
 	t.Helper()
-	cfg := loadConfig(t, srv.Endpoint, config.WithHTTPClient(&http.Client{Transport: transport}))
+	cfg := loadConfig(t, srv.Endpoint, config.WithHTTPClient(&http.Client{Transport: plainBodyTransport{transport}}))
 	cfg.APIOptions = append(cfg.APIOptions, rep.AddMiddleware)
 	return cfg
 }
