@@ -144,16 +144,23 @@
 //     (4 MiB by default; at least 16 KiB, at most 64 MiB). When it is full,
 //     the metric is dropped and counted in Stats.DroppedFull: the call never
 //     waits.
-//   - The sender never waits to fill a batch. It wakes when a metric is
-//     queued, takes everything queued (up to 64 metrics), encodes each as
-//     JSON by hand (byte for byte what encoding/json writes, with no
-//     reflection) and writes them with one sendmmsg system call on Linux,
-//     one write each elsewhere.
+//   - When calls come one at a time (the sender goroutine asleep, the
+//     previous such call more than a millisecond ago), the call that ends
+//     writes its own datagrams, encoded by hand (byte for byte what
+//     encoding/json writes), with one sendmmsg that never waits for room in
+//     the socket buffer: they are in the kernel before the call returns, so
+//     a command-line tool or a job that returns from main, or calls
+//     os.Exit, right after its calls loses nothing, with no Flush.
+//   - Denser calls only queue. The first wakes the sender goroutine, which
+//     writes what is queued in batches of up to 64 datagrams per sendmmsg
+//     (one write each elsewhere than on Linux) and lingers about a
+//     millisecond before it sleeps again.
 //
-// Stats counts what was queued, sent, dropped and failed. Flush waits until
-// what was queued before it has been written: a short-lived process, such as
-// an AWS Lambda function, calls it before it returns so that its last
-// metrics are not lost with the process.
+// Stats counts what was queued, sent, dropped and failed, and keeps the last
+// write error. A program that exits right after a burst of calls, or an AWS
+// Lambda handler, whose process may be frozen as soon as it returns, calls
+// Flush (what was queued is written) or Shutdown (the same, then the
+// goroutine and the socket stop) before it returns.
 //
 // BENCHMARKS.md in the repository has the measurements: the handlers' cost
 // next to the original package's, and the highest call rates at which each

@@ -48,9 +48,12 @@
 //
 // # Short-lived programs
 //
-// The datagrams are sent by a goroutine. A program that exits right after
-// its calls, or an AWS Lambda handler, whose process may be frozen as soon
-// as it returns, calls Flush first so that its last metrics are not lost:
+// When calls come one at a time, the call that ends writes its own
+// datagrams before it returns, so a program that returns from main, or
+// calls os.Exit, right after its calls loses nothing. Denser calls are
+// written in batches by a goroutine: a program that exits right after a
+// burst of calls, or an AWS Lambda handler, whose process may be frozen as
+// soon as it returns, calls Flush (or Shutdown) first:
 //
 //	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 //	defer cancel()
