@@ -1,4 +1,4 @@
-package main
+package tail
 
 import (
 	"bytes"
@@ -44,23 +44,25 @@ type event struct {
 	MaxRetriesExceeded       int     `json:"MaxRetriesExceeded"`
 
 	// ApiCallAttempt.
-	AttemptLatency           float64 `json:"AttemptLatency"`
-	HTTPStatusCode           int     `json:"HttpStatusCode"`
-	AwsException             string  `json:"AwsException"`
-	AwsExceptionMessage      string  `json:"AwsExceptionMessage"`
-	SdkException             string  `json:"SdkException"`
-	SdkExceptionMessage      string  `json:"SdkExceptionMessage"`
-	XAmzRequestID            string  `json:"XAmzRequestId"`
-	XAmznRequestID           string  `json:"XAmznRequestId"`
-	XAmzID2                  string  `json:"XAmzId2"`
-	DestinationIP            string  `json:"DestinationIp"`
-	ConnectionReused         int     `json:"ConnectionReused"`
-	AcquireConnectionLatency float64 `json:"AcquireConnectionLatency"`
-	ConnectLatency           float64 `json:"ConnectLatency"`
-	DNSLatency               float64 `json:"DnsLatency"`
-	TCPLatency               float64 `json:"TcpLatency"`
-	SSLLatency               float64 `json:"SslLatency"`
-	RequestLatency           float64 `json:"RequestLatency"`
+	AttemptLatency      float64 `json:"AttemptLatency"`
+	HTTPStatusCode      int     `json:"HttpStatusCode"`
+	AwsException        string  `json:"AwsException"`
+	AwsExceptionMessage string  `json:"AwsExceptionMessage"`
+	SdkException        string  `json:"SdkException"`
+	SdkExceptionMessage string  `json:"SdkExceptionMessage"`
+	XAmzRequestID       string  `json:"XAmzRequestId"`
+	XAmznRequestID      string  `json:"XAmznRequestId"`
+	XAmzID2             string  `json:"XAmzId2"`
+	DestinationIP       string  `json:"DestinationIp"`
+	// The HTTP timing fields are pointers: a sender that does not time
+	// its attempts leaves them out, which is not the same as 0.
+	ConnectionReused         *int     `json:"ConnectionReused"`
+	AcquireConnectionLatency *float64 `json:"AcquireConnectionLatency"`
+	ConnectLatency           *float64 `json:"ConnectLatency"`
+	DNSLatency               *float64 `json:"DnsLatency"`
+	TCPLatency               *float64 `json:"TcpLatency"`
+	SSLLatency               *float64 `json:"SslLatency"`
+	RequestLatency           *float64 `json:"RequestLatency"`
 
 	// raw is the object as it came, for --json.
 	raw json.RawMessage
@@ -111,7 +113,7 @@ const (
 )
 
 // badReasons lists every reason, for counters that start at zero.
-var badReasons = []badReason{badEmpty, badTooLarge, badNotJSON, badWrongType, badUnknownType}
+var badReasons = [...]badReason{badEmpty, badTooLarge, badNotJSON, badWrongType, badUnknownType}
 
 // parsed is what a datagram holds.
 type parsed struct {

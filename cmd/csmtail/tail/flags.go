@@ -1,4 +1,4 @@
-package main
+package tail
 
 import (
 	"errors"
@@ -14,27 +14,26 @@ import (
 
 // Flag defaults.
 const (
-	defaultAddr         = "127.0.0.1"
-	defaultPort         = 31000
-	defaultInterval     = time.Second
-	defaultMaxSeries    = 1000
-	defaultDemoDuration = 5 * time.Second
+	defaultAddr      = "127.0.0.1"
+	defaultPort      = 31000
+	defaultInterval  = time.Second
+	defaultMaxSeries = 1000
 
 	maxMaxSeries = 100000
 )
 
 // config is what the flags ask for.
 type config struct {
-	addr         string // the IP address to listen on, without brackets
-	port         int    // 0 for any free port
-	metricsAddr  string // host:port for /metrics, or empty for none
-	json         bool
-	plain        bool
-	showBad      bool
-	interval     time.Duration
-	maxSeries    int
-	demo         bool
-	demoDuration time.Duration
+	addr        string // the IP address to listen on, without brackets
+	port        int    // 0 for any free port
+	metricsAddr string // host:port for /metrics, or empty for none
+	json        bool
+	plain       bool
+	showBad     bool
+	timing      bool // start the live view on the HTTP timing table
+	interval    time.Duration
+	maxSeries   int
+	dims        []dimension
 }
 
 // listenAddr returns the UDP address to listen on.
@@ -51,7 +50,9 @@ and shows the calls per Service/Api, or serves them to Prometheus.
 
 Usage:
   csmtail [flags]          listen on 127.0.0.1:31000
-  csmtail --demo           drive real SDK clients against a local fake AWS and show them
+
+In the live view: c, e, l sort by calls, errors, latency; t shows the HTTP
+timing; q quits.
 
 Flags (one dash or two):
 `
@@ -63,25 +64,39 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs := flag.NewFlagSet("csmtail", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&c.addr, "addr", defaultAddr, "the `IP` address to listen on: 127.0.0.1, ::1, or 0.0.0.0 or :: for all")
+	fs.StringVar(&c.addr, "addr", defaultAddr, "the `IP` address to listen on: 127.0.0.1, ::1, or 0.0.0.0 or :: for all (firewall the port)")
 	port := fs.String("port", strconv.Itoa(defaultPort), "the UDP `port` to listen on, 0 for any free one")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://`host:port`/metrics (e.g. 127.0.0.1:9431)")
-	fs.BoolVar(&c.json, "json", false, "write each event as a JSON line (SessionToken redacted) instead of the view")
+	fs.BoolVar(&c.json, "json", false, "write each event as a JSON line (SessionToken redacted, AccessKey masked) instead of the view")
 	fs.BoolVar(&c.plain, "plain", false, "write a line per call even when stdout is a terminal")
-	fs.BoolVar(&c.showBad, "show-bad", false, "show the datagrams csmtail cannot read")
-	fs.DurationVar(&c.interval, "interval", defaultInterval, "how often the live view refreshes and lines are flushed")
-	fs.IntVar(&c.maxSeries, "max-series", defaultMaxSeries, "track at most `N` Service/Api pairs; more are counted as \"(other)\"")
-	fs.BoolVar(&c.demo, "demo", false, "listen on a free loopback port, call a local fake AWS with real SDK clients, show it, exit")
-	fs.DurationVar(&c.demoDuration, "demo-duration", defaultDemoDuration, "how long --demo makes calls")
+	fs.BoolVar(&c.showBad, "show-bad", false, "show the datagrams csmtail cannot read (secrets masked)")
+	fs.BoolVar(&c.timing, "timing", false, "start the live view on the HTTP timing table (key t)")
+	fs.DurationVar(&c.interval, "interval", defaultInterval, "how often the live view refreshes (the interval of its rates) and lines are flushed")
+	fs.IntVar(&c.maxSeries, "max-series", defaultMaxSeries, "admit at most `N` Service/Api pairs, N outcome combinations and N rows; more are counted as \"(other)\"")
+	by := fs.String("by", "", "split the live view's rows also by `dims`: client, region, sdk (comma-separated)")
+	demo := fs.Bool("demo", false, "moved: run go run ./examples/demo in a clone of csm-go")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(usage, usageText)
 			fs.SetOutput(usage)
-			fs.PrintDefaults()
+			fs.VisitAll(func(f *flag.Flag) {
+				if f.Name == "demo" {
+					return
+				}
+				name, u := flag.UnquoteUsage(f)
+				fmt.Fprintf(usage, "  -%s %s\n    \t%s", f.Name, name, u)
+				if f.DefValue != "" && f.DefValue != "false" {
+					fmt.Fprintf(usage, " (default %s)", f.DefValue)
+				}
+				fmt.Fprintln(usage)
+			})
 			return c, errUsage
 		}
 		return c, err
+	}
+	if *demo {
+		return c, errors.New("--demo: the demo is its own program now; in a clone of csm-go run: go run ./examples/demo")
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q: csmtail takes flags only", fs.Arg(0))
@@ -115,8 +130,8 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	if c.maxSeries < 1 || c.maxSeries > maxMaxSeries {
 		return c, fmt.Errorf("--max-series %d: must be from 1 to %d", c.maxSeries, maxMaxSeries)
 	}
-	if c.demoDuration <= 0 {
-		return c, fmt.Errorf("--demo-duration %v: must be more than 0", c.demoDuration)
+	if c.dims, err = parseDimensions(*by); err != nil {
+		return c, fmt.Errorf("--by %q: %v", *by, err)
 	}
 	return c, nil
 }

@@ -1,20 +1,14 @@
-package main
+package tail
 
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
-
-const (
-	callJSON    = `{"ClientId":"app","Api":"GetItem","Service":"DynamoDB","Timestamp":1700000000000,"Type":"ApiCall","Version":1,"AttemptCount":1,"Latency":12,"FinalHttpStatusCode":200,"MaxRetriesExceeded":0}`
-	attemptJSON = `{"ClientId":"app","Api":"GetItem","Service":"DynamoDB","Timestamp":1700000000000,"Type":"ApiCallAttempt","Version":1,"AttemptLatency":11,"HttpStatusCode":200}`
 )
 
 // sized returns an ApiCall datagram of exactly n bytes, padded with an
@@ -78,12 +72,12 @@ func TestDatagrams(t *testing.T) {
 			if limit == 0 {
 				limit = maxDatagram
 			}
-			r, stop := startReceiver(t, nil, monitorOptions{}, limit)
-			r.send(t, tt.datagram)
-			r.wait(t, 1)
-			stop()
+			h := newHarness(t, options{limit: limit})
+			h.send(t, tt.datagram)
+			h.wait(t, 1)
+			h.stop(t)
 
-			s := r.mon.snapshot()
+			s := h.stats.snapshot()
 			assert.Equal(t, uint64(1), s.datagrams, "datagrams")
 			assert.Equal(t, tt.calls, s.calls, "calls")
 			assert.Equal(t, tt.attempts, s.attempts, "attempts")
@@ -94,29 +88,6 @@ func TestDatagrams(t *testing.T) {
 			assert.Equal(t, want, s.bad, "bad")
 		})
 	}
-}
-
-func TestShowBad(t *testing.T) {
-	var lines, badOut bytes.Buffer
-	m := newMonitor(monitorOptions{maxSeries: 10, format: linesPlain, out: &lines, showBad: true, badOut: &badOut})
-	from := netip.MustParseAddrPort("127.0.0.1:5555")
-	m.handle([]byte("nope\x1b[2J"), from, false)
-	m.handle(bytes.Repeat([]byte("x"), 300), from, true)
-	assert.Equal(t,
-		`bad datagram (not_json) from 127.0.0.1:5555, 8 bytes: "nope\x1b[2J"`+"\n"+
-			`bad datagram (too_large) from 127.0.0.1:5555, more than 299 bytes: "`+strings.Repeat("x", badSampleLen)+`"...`+"\n",
-		badOut.String())
-
-	// The live view keeps the last few for its frame.
-	live := newMonitor(monitorOptions{maxSeries: 10, showBad: true})
-	for i := 0; i < maxRecentBad+2; i++ {
-		live.handle([]byte{byte('a' + i)}, from, false)
-	}
-	s := live.snapshot()
-	require.Len(t, s.recentBad, maxRecentBad)
-	assert.Contains(t, s.recentBad[0], `"c"`)
-	assert.Contains(t, s.recentBad[maxRecentBad-1], `"g"`)
-	assert.Equal(t, uint64(maxRecentBad+2), s.bad[badNotJSON])
 }
 
 func FuzzParseDatagram(f *testing.F) {
@@ -148,22 +119,21 @@ func FuzzParseDatagram(f *testing.F) {
 			}
 		}
 
-		var lines bytes.Buffer
-		m := newMonitor(monitorOptions{maxSeries: 3, format: linesJSON, out: &lines, showBad: true, badOut: io.Discard})
-		m.handle(data, netip.MustParseAddrPort("127.0.0.1:1"), false)
-		require.NoError(t, m.flush())
-		s := m.snapshot()
-		assert.Equal(t, uint64(1), s.datagrams)
-		assert.Equal(t, uint64(len(p.events)), s.calls+s.attempts)
-		if p.bad != "" {
-			assert.Equal(t, map[badReason]uint64{p.bad: 1}, s.bad)
-		} else {
-			assert.Empty(t, s.bad)
-		}
-		assert.Equal(t, len(p.events), bytes.Count(lines.Bytes(), []byte("\n")))
-		writeSummary(io.Discard, s)
-		writeFrame(io.Discard, "fuzz", s, liveRows)
-		_, err := m.prom.reg.Gather()
+		// The whole pipeline takes it, and every output mode shows it
+		// without a secret.
+		lf := linesJSON
+		h := startHarness(t, nil, options{maxSeries: 3, lines: &lf, showBad: true})
+		h.feed(time.Unix(1700000000, 0), data)
+		h.stop(t)
+		c := h.stats.snapshot()
+		assert.Equal(t, uint64(1), c.datagrams)
+		assert.Equal(t, uint64(len(p.events)), c.calls+c.attempts)
+		assert.Equal(t, len(p.events), strings.Count(h.out.String(), "\n"))
+		s := h.agg.snapshot(time.Unix(1700000000, 0))
+		v := newLiveView([]dimension{dimService, dimAPI}, "fuzz", time.Unix(1700000000, 0))
+		_ = v.frame(c, s, time.Unix(1700000001, 0), 80, 10)
+		_ = v.summary(c, s, time.Unix(1700000001, 0))
+		_, err := h.reg.Gather()
 		assert.NoError(t, err)
 	})
 }
