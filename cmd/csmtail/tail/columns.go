@@ -62,8 +62,7 @@ func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, 
 		}
 	}
 	for total() > width {
-		// First the flexible column shrinks, then names shorten down to
-		// minNameWidth, widest first, then columns go in their drop order.
+		// First the flexible column shrinks.
 		if f := flexColumn(cols, shown); f >= 0 {
 			over := total() - width
 			if widths[f]-over >= minFlexWidth {
@@ -73,14 +72,9 @@ func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, 
 			remove(f)
 			continue
 		}
-		widest := -1
-		for _, i := range shown {
-			if cols[i].name && widths[i] > minNameWidth && (widest < 0 || widths[i] > widths[widest]) {
-				widest = i
-			}
-		}
-		if widest >= 0 {
-			widths[widest] = max(minNameWidth, widths[widest]-(total()-width))
+		// Names shorten to shortName, then columns go in their drop
+		// order, then names shorten to minNameWidth.
+		if shorten(cols, shown, widths, shortName, total()-width) {
 			continue
 		}
 		drop := -1
@@ -89,12 +83,34 @@ func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, 
 				drop = i
 			}
 		}
-		if drop < 0 {
+		if drop >= 0 {
+			remove(drop)
+			continue
+		}
+		if !shorten(cols, shown, widths, minNameWidth, total()-width) {
 			break // the terminal cuts the rest
 		}
-		remove(drop)
 	}
 	return shown, widths
+}
+
+// shortName is how short the layout makes names before it drops columns.
+const shortName = 16
+
+// shorten shortens the widest name column among shown by up to over
+// characters, down to floor, and reports whether it could.
+func shorten[R any](cols []column[R], shown, widths []int, floor, over int) bool {
+	widest := -1
+	for _, i := range shown {
+		if cols[i].name && widths[i] > floor && (widest < 0 || widths[i] > widths[widest]) {
+			widest = i
+		}
+	}
+	if widest < 0 {
+		return false
+	}
+	widths[widest] = max(floor, widths[widest]-over)
+	return true
 }
 
 // flexColumn returns the flexible column among shown, or -1.
@@ -207,7 +223,7 @@ var timingColumns = func() []column[timingView] {
 	}
 	for _, p := range []phase{phaseDNS, phaseTCP, phaseTLS, phaseAcquire, phaseRequest} {
 		header := map[phase]string{phaseDNS: "DNS", phaseTCP: "TCP", phaseTLS: "TLS", phaseAcquire: "ACQUIRE", phaseRequest: "REQUEST"}[p]
-		cols = append(cols, column[timingView]{header: header + " p50/p99", right: true, cell: func(r *timingView) string {
+		cols = append(cols, column[timingView]{header: header, right: true, cell: func(r *timingView) string {
 			if r.p50[p] < 0 {
 				return "-"
 			}

@@ -31,20 +31,22 @@ type options struct {
 	dims      []dimension
 	lines     *lineFormat // nil for no lines sink
 	showBad   bool
+	lines2    sink // a lines sink of the test's own, instead of lines
 }
 
 // harness is csmtail's pipeline behind a real UDP socket on loopback.
 type harness struct {
-	conn   *net.UDPConn
-	stats  *receiveStats
-	pipe   *pipeline
-	agg    *aggregator
-	reg    *prometheus.Registry
-	out    *syncBuffer // the lines
-	bad    *syncBuffer // the bad datagrams' lines
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	conn     *net.UDPConn
+	stats    *receiveStats
+	pipe     *pipeline
+	agg      *aggregator
+	reg      *prometheus.Registry
+	out      *syncBuffer // the lines
+	bad      *syncBuffer // the bad datagrams' lines
+	cancel   context.CancelFunc
+	done     chan error
+	once     sync.Once
+	recvOnce sync.Once
 }
 
 // newHarness starts a pipeline and a receive loop on a free loopback port.
@@ -81,6 +83,9 @@ func startHarness(t *testing.T, conn *net.UDPConn, o options) *harness {
 		}
 		h.pipe.add("lines", ls)
 	}
+	if o.lines2 != nil {
+		h.pipe.add("lines", o.lines2)
+	}
 	h.pipe.start(time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -111,13 +116,18 @@ func (h *harness) wait(t *testing.T, n uint64) {
 	waitUntil(t, func() bool { return h.stats.datagrams.Load() >= n }, "datagrams received")
 }
 
-// stop stops the receive loop and the sinks, once they took everything.
-func (h *harness) stop(t *testing.T) {
-	h.once.Do(func() {
+// stopReceiving stops the receive loop.
+func (h *harness) stopReceiving(t *testing.T) {
+	h.recvOnce.Do(func() {
 		h.cancel()
 		require.NoError(t, <-h.done)
-		h.pipe.stop()
 	})
+}
+
+// stop stops the receive loop and the sinks, once they took everything.
+func (h *harness) stop(t *testing.T) {
+	h.stopReceiving(t)
+	h.once.Do(h.pipe.stop)
 }
 
 // feed hands datagrams to the pipeline directly, as the receive loop

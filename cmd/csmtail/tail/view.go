@@ -149,7 +149,7 @@ func (v *liveView) frame(c counts, s viewSnapshot, now time.Time, width, limit i
 	writeCounts(&b, c)
 	what := "calls; sort by " + sortNames[v.sort] + ": [c]alls [e]rrors [l]atency"
 	if v.timing {
-		what = "HTTP timing per Service/Api since the start"
+		what = "HTTP timing per Service/Api since the start, p50/p99 per phase"
 	}
 	fmt.Fprintf(&b, "%s  [t]iming [q]uit\n\n", what)
 	v.writeTable(&b, s, now, width, limit)
