@@ -132,7 +132,7 @@ func FuzzParseDatagram(f *testing.F) {
 		s := h.agg.snapshot(time.Unix(1700000000, 0))
 		v := newLiveView([]dimension{dimService, dimAPI}, "fuzz", time.Unix(1700000000, 0))
 		_ = v.frame(c, s, time.Unix(1700000001, 0), 80, 10)
-		_ = v.summary(c, s, time.Unix(1700000001, 0))
+		_ = v.summary(c, s, time.Unix(1700000001, 0), 80)
 		_, err := h.reg.Gather()
 		assert.NoError(t, err)
 	})

@@ -83,7 +83,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		require.Len(t, s.recentBad, 2)
 		v := newLiveView(defaultDims(), "title", now)
 		assertNoSecret(t, "live view", v.frame(h.stats.snapshot(), s, now, 0, 0))
-		assertNoSecret(t, "summary", v.summary(h.stats.snapshot(), s, now))
+		assertNoSecret(t, "summary", v.summary(h.stats.snapshot(), s, now, 0))
 
 		rec := httptest.NewRecorder()
 		promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))

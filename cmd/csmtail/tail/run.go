@@ -181,10 +181,15 @@ func serve(ctx context.Context, cfg config, env Env) error {
 	pipe.stop() // the receive loop has stopped: the sinks take the rest
 
 	now := time.Now()
-	summary := view.summary(countsNow(), agg.snapshot(now), now)
+	width := 0
+	if live {
+		// On the terminal, in place of the last frame, and as wide as it.
+		width, _ = env.fit()
+	}
+	summary := view.summary(countsNow(), agg.snapshot(now), now, width)
 	switch {
 	case live:
-		_, _ = env.Stdout.Write(terminalFrame(summary, 0))
+		_, _ = env.Stdout.Write(terminalFrame(summary, width))
 	case cfg.json:
 		_, _ = io.WriteString(env.Stderr, summary)
 	default:

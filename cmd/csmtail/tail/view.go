@@ -243,8 +243,9 @@ func formatElapsed(d time.Duration) string {
 }
 
 // summary returns csmtail's last words: the counts and every row, the
-// calls table then, if some attempts were timed, the timing table.
-func (v *liveView) summary(c counts, s viewSnapshot, now time.Time) string {
+// calls table then, if some attempts were timed, the timing table, laid
+// out for width characters (0 for no limit).
+func (v *liveView) summary(c counts, s viewSnapshot, now time.Time, width int) string {
 	var b strings.Builder
 	b.WriteString("csmtail summary: ")
 	writeCounts(&b, c)
@@ -255,13 +256,13 @@ func (v *liveView) summary(c counts, s viewSnapshot, now time.Time) string {
 		rows := v.callRows(s, now)
 		sort.SliceStable(rows, func(i, j int) bool { return rows[i].calls > rows[j].calls })
 		cols := v.cols
-		writeColumns(&b, summaryColumns(cols), cells(summaryColumns(cols), rows), 0)
+		writeColumns(&b, summaryColumns(cols), cells(summaryColumns(cols), rows), width)
 	}
 	for _, t := range s.timing {
 		if t.reusedOf > 0 || t.p50[phaseRequest] >= 0 {
 			b.WriteString("\nHTTP timing:\n")
 			rows := timingRows(s)
-			writeColumns(&b, timingColumns, cells(timingColumns, rows), 0)
+			writeColumns(&b, timingColumns, cells(timingColumns, rows), width)
 			break
 		}
 	}

@@ -162,7 +162,7 @@ func TestTimingView(t *testing.T) {
 	assert.Regexp(t, `STS\s+GetAccessKeyInfo\s+(10\s+)?0%\s+1/3ms\s+2/4ms\s+9/41ms\s+12/47ms\s+4/5ms`, frame)
 	assert.Regexp(t, `STS\s+GetCallerIdentity\s+(4\s+)?100%\s+-\s+-\s+-\s+0/0ms\s+3/3ms`, frame)
 	assert.Regexp(t, `STS\s+AssumeRole\s+(1\s+)?-\s+-\s+-\s+-\s+-\s+-`, frame)
-	sum := v.summary(h.stats.snapshot(), h.agg.snapshot(t0), t0)
+	sum := v.summary(h.stats.snapshot(), h.agg.snapshot(t0), t0, 0)
 	assert.Contains(t, sum, "HTTP timing:")
 }
 
