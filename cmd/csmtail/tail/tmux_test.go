@@ -102,12 +102,14 @@ func TestTerminal(t *testing.T) {
 	assert.Regexp(t, `STS\s+AssumeRole\s+1\s+0%\s+-\s+-\s+9/9ms\s+-\s+3/3ms`, screen())
 
 	x.run("send-keys", "-t", "csmtail", "q")
-	waitUntil(t, func() bool { return strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead}")) == "1" }, "csmtail ended on q")
+	waitUntil(t, func() bool {
+		return strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead}")) == "1"
+	}, "csmtail ended on q")
 	// With the history: tmux's "Pane is dead" line scrolls the screen.
 	s = x.run("capture-pane", "-p", "-S", "-30", "-t", "csmtail")
 	for _, line := range strings.Split(s, "\n") {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, line)
 	}
 	assert.Contains(t, s, "csmtail summary: 26 datagrams (0 bad), 25 calls, 1 attempts")
-	assert.Equal(t, "0", strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead_status}")), "exit code")
+	assert.Equal(t, "0", strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead_status}")), "exit code; the screen:\n%s", s)
 }
