@@ -10,6 +10,7 @@ require (
 	github.com/opencsm/csm-go v0.1.0
 	github.com/opencsm/csm-go/cmd/csmtail v0.1.0
 	github.com/opencsm/csm-go/csmv2 v0.1.0
+	github.com/stretchr/testify v1.12.1
 	golang.org/x/term v0.29.0
 )
 
@@ -30,6 +31,7 @@ require (
 	github.com/prometheus/client_model v0.6.1 // indirect
 	github.com/prometheus/common v0.62.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 	google.golang.org/protobuf v1.36.1 // indirect

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -54,7 +55,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	line, err := run(ctx, *duration, flag.Args())
+	line, err := run(ctx, *duration, flag.Args(), os.Stdout, os.Stderr)
 	if line != "" {
 		fmt.Println(line)
 	}
@@ -64,10 +65,10 @@ func main() {
 	}
 }
 
-// run starts csmtail and the fake AWS, makes the calls for duration, and
-// returns the line that tells what was sent and received; an error if
-// csmtail did not receive every datagram.
-func run(ctx context.Context, duration time.Duration, tailArgs []string) (string, error) {
+// run starts csmtail, writing to stdout and stderr, and the fake AWS,
+// makes the calls for duration, and returns the line that tells what was
+// sent and received; an error if csmtail did not receive every datagram.
+func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout, stderr io.Writer) (string, error) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return "", err
@@ -96,14 +97,16 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string) (string
 	tailCtx, stopTail := context.WithCancel(ctx)
 	defer stopTail()
 	ready := make(chan *tail.Receiver, 1)
-	out := int(os.Stdout.Fd())
 	env := tail.Env{
-		Stdout:   os.Stdout,
-		Stderr:   os.Stderr,
-		Terminal: term.IsTerminal(out),
-		TermSize: func() (int, int, error) { return term.GetSize(out) },
-		Conn:     conn,
-		Ready:    func(r *tail.Receiver) { ready <- r },
+		Stdout: stdout,
+		Stderr: stderr,
+		Conn:   conn,
+		Ready:  func(r *tail.Receiver) { ready <- r },
+	}
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		env.Terminal = true
+		env.TermSize = func() (int, int, error) { return term.GetSize(fd) }
 	}
 	exit := make(chan int, 1)
 	go func() { exit <- tail.Run(tailCtx, tailArgs, env) }()
