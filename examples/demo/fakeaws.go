@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,7 @@ import (
 type fakeAWS struct {
 	srv    *httptest.Server
 	closed string
+	conns  atomic.Int64 // connections accepted, each with a TLS handshake
 
 	mu     sync.Mutex
 	rng    *rand.Rand
@@ -40,6 +42,11 @@ type fakeAWS struct {
 func startFakeAWS() (*fakeAWS, error) {
 	f := &fakeAWS{rng: rand.New(rand.NewSource(1)), failed: make(map[string]bool)}
 	f.srv = httptest.NewUnstartedServer(f)
+	f.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			f.conns.Add(1)
+		}
+	}
 	f.srv.StartTLS()
 	// An endpoint where nothing listens: a free port, taken and let go.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
