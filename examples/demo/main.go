@@ -107,9 +107,26 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout,
 		fd := int(f.Fd())
 		env.Terminal = true
 		env.TermSize = func() (int, int, error) { return term.GetSize(fd) }
+		if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
+			// The live view's keys: sort, timing, and q to stop early.
+			env.Keys = os.Stdin
+			env.MakeRaw = func() (func(), error) {
+				old, err := term.MakeRaw(in)
+				if err != nil {
+					return nil, err
+				}
+				return func() { _ = term.Restore(in, old) }, nil
+			}
+		}
 	}
+	// q in the live view ends csmtail, and the calls with it.
+	calls, stopCalls := context.WithCancel(ctx)
+	defer stopCalls()
 	exit := make(chan int, 1)
-	go func() { exit <- tail.Run(tailCtx, tailArgs, env) }()
+	go func() {
+		exit <- tail.Run(tailCtx, tailArgs, env)
+		stopCalls()
+	}()
 	var rcv *tail.Receiver
 	select {
 	case rcv = <-ready:
@@ -117,7 +134,18 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout,
 		return "", fmt.Errorf("csmtail exited with %d", code)
 	}
 
-	sent, callErr := makeCalls(ctx, fake, duration)
+	sent, callErr := makeCalls(calls, fake, duration)
+	select {
+	case code := <-exit:
+		switch {
+		case code != 0:
+			return "", fmt.Errorf("csmtail exited with %d", code)
+		case ctx.Err() != nil:
+			return "demo: interrupted", nil
+		}
+		return "demo: stopped from the live view", nil
+	default:
+	}
 	// The datagrams are on their way through loopback: a sync point, not
 	// a measured delay.
 	deadline := time.Now().Add(5 * time.Second)
