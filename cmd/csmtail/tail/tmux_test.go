@@ -80,7 +80,12 @@ func TestTerminal(t *testing.T) {
 		send(call("DynamoDB", "DescribeContinuousBackupsAndMoreWordsThanFit", 400, "ResourceNotFoundException", 30, `,"UserAgent":"aws-sdk-go-v2/1.48.0"`))
 	}
 	send([]byte(`{"Type":"ApiCallAttempt","Service":"STS","Api":"AssumeRole","ConnectionReused":0,"SslLatency":9,"RequestLatency":3}`))
-	waitUntil(t, func() bool { return strings.Contains(screen(), "26 datagrams (0 bad)") }, "the counts")
+	// The counts come from the receive loop, the rows from the view's
+	// own queue: wait for both.
+	waitUntil(t, func() bool {
+		s := screen()
+		return strings.Contains(s, "26 datagrams (0 bad)") && strings.Contains(s, "GetItem") && strings.Contains(s, "DescribeCont") && strings.Contains(s, "AssumeRole")
+	}, "the counts and the rows")
 
 	s := screen()
 	t.Logf("the screen:\n%s", s)
@@ -111,5 +116,12 @@ func TestTerminal(t *testing.T) {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, line)
 	}
 	assert.Contains(t, s, "csmtail summary: 26 datagrams (0 bad), 25 calls, 1 attempts")
-	assert.Equal(t, "0", strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead_status}")), "exit code; the screen:\n%s", s)
+	// tmux can mark the pane dead (its terminal closed) before it has
+	// reaped the process and knows its status.
+	var status string
+	waitUntil(t, func() bool {
+		status = strings.TrimSpace(x.run("display-message", "-p", "-t", "csmtail", "#{pane_dead_status}"))
+		return status != ""
+	}, "the exit status")
+	assert.Equal(t, "0", status, "exit status; the screen:\n%s", s)
 }
