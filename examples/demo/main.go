@@ -1,166 +1,217 @@
 // Command demo shows CSM end to end on this machine alone, with no AWS
-// account: it starts a CSM agent on a free loopback port and a stand-in for
-// AWS on another, makes real aws-sdk-go calls through a session from
-// csm.NewSession (one that succeeds, one that is retried, one that fails,
-// one that never reaches a server) and aws-sdk-go-v2 calls through a config
-// set up by csmv2.Enable (one that succeeds, one that is retried), and
-// prints every datagram the agent receives: one stream from both SDKs.
+// account and no network: csmtail's receiver on a free loopback port, a
+// stand-in for AWS serving TLS on another, and real aws-sdk-go clients
+// (from csm.NewSession) and aws-sdk-go-v2 clients (set up by csmv2.Enable)
+// calling it for a few seconds: successes, a retried 500, throttling until
+// the retries run out, an access denied, a refused connection, and one
+// API whose client does not drain response bodies, so that csmtail's HTTP
+// timing view (key t) shows a new TLS handshake on each of its calls. The
+// process sets AWS_CSM_HTTP_TIMING=true, so that the SDK packages fill the
+// timing fields where they can.
 //
-//	go run ./examples/demo
+//	go run ./examples/demo                  # the live view on a terminal, lines otherwise
+//	go run ./examples/demo -duration 30s -- --by sdk
+//
+// Arguments after -- go to csmtail (csmtail -h lists them). It exits 0
+// once csmtail has received every datagram the SDKs' reporter sent, and 1
+// if some never came; its last line says so:
+//
+//	demo: aws-sdk-go, aws-sdk-go-v2 sent 412 datagrams through csm-go; csmtail received 412
+//
+// It ignores this machine's AWS_ environment variables and ~/.aws files.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"log"
+	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	"github.com/aws/aws-sdk-go/service/dynamodb"
-	"github.com/aws/aws-sdk-go/service/s3"
+	"golang.org/x/term"
 
-	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	credentialsv2 "github.com/aws/aws-sdk-go-v2/credentials"
-	dynamodbv2 "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
+	"github.com/opencsm/csm-go/cmd/csmtail/tail"
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/csmv2"
 )
 
+// clientID is the CSM client ID of the demo's datagrams.
+const clientID = "csm-go-demo"
+
 func main() {
-	log.SetFlags(0)
-	if err := run(); err != nil {
-		log.Fatal("demo: ", err)
+	duration := flag.Duration("duration", 3*time.Second, "how long the SDK clients make calls")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./examples/demo [-duration D] [-- csmtail flags]")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	line, err := run(ctx, *duration, flag.Args(), os.Stdout, os.Stderr)
+	if line != "" {
+		fmt.Println(line)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
 	}
 }
 
-func run() error {
-	agent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+// run starts csmtail, writing to stdout and stderr, and the fake AWS,
+// makes the calls for duration, and returns the line that tells what was
+// sent and received; an error if csmtail did not receive every datagram.
+func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout, stderr io.Writer) (string, error) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer agent.Close()
-	received := make(chan string, 64)
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			n, err := agent.Read(buf)
-			if err != nil {
-				close(received)
-				return
-			}
-			received <- string(buf[:n])
-		}
-	}()
-
-	fake := httptest.NewServer(fakeAWS())
-	defer fake.Close()
-
+	defer conn.Close()
+	port := strconv.Itoa(conn.LocalAddr().(*net.UDPAddr).Port)
 	// The settings a real program would get from its environment or
 	// ~/.aws/config; this machine's own AWS settings stay out of the demo.
-	port := fmt.Sprint(agent.LocalAddr().(*net.UDPAddr).Port)
-	if err := isolate(map[string]string{"AWS_CSM_ENABLED": "true", "AWS_CSM_PORT": port, "AWS_CSM_CLIENT_ID": "csm-go-demo"}); err != nil {
-		return err
+	if err := isolate(map[string]string{
+		"AWS_CSM_ENABLED":     "true",
+		"AWS_CSM_HOST":        "127.0.0.1",
+		"AWS_CSM_PORT":        port,
+		"AWS_CSM_CLIENT_ID":   clientID,
+		"AWS_CSM_HTTP_TIMING": "true",
+	}); err != nil {
+		return "", err
 	}
-	fmt.Printf("CSM agent on 127.0.0.1:%s, fake AWS endpoint at %s\n\n", port, fake.URL)
 
-	sess, err := csm.NewSession(&aws.Config{
-		Region:           aws.String("us-west-2"),
-		Endpoint:         aws.String(fake.URL),
-		Credentials:      credentials.NewStaticCredentials("AKIDDEMO", "demo-secret", ""),
-		S3ForcePathStyle: aws.Bool(true),
-		MaxRetries:       aws.Int(2),
-	})
+	fake, err := startFakeAWS()
 	if err != nil {
-		return err
+		return "", err
 	}
-	db, bucket := dynamodb.New(sess), s3.New(sess)
+	defer fake.close()
 
-	calls := []struct {
-		what string
-		call func() error
-	}{
-		{"DynamoDB ListTables: succeeds", func() error {
-			_, err := db.ListTables(&dynamodb.ListTablesInput{})
-			return err
-		}},
-		{"DynamoDB DescribeTable: a 500, retried, then succeeds", func() error {
-			_, err := db.DescribeTable(&dynamodb.DescribeTableInput{TableName: aws.String("flaky")})
-			return err
-		}},
-		{"S3 GetObject: fails with NoSuchKey", func() error {
-			_, err := bucket.GetObject(&s3.GetObjectInput{Bucket: aws.String("demo"), Key: aws.String("missing")})
-			return err
-		}},
-		{"DynamoDB ListTables on a closed port: never reaches a server", func() error {
-			closed := dynamodb.New(sess, &aws.Config{Endpoint: aws.String("http://127.0.0.1:1"), MaxRetries: aws.Int(0)})
-			_, err := closed.ListTables(&dynamodb.ListTablesInput{})
-			return err
-		}},
+	// csmtail, in this process, on the socket the SDKs send to.
+	tailCtx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
+	ready := make(chan *tail.Receiver, 1)
+	env := tail.Env{
+		Stdout: stdout,
+		Stderr: stderr,
+		Conn:   conn,
+		Ready:  func(r *tail.Receiver) { ready <- r },
 	}
-	cfg := awsv2.Config{
-		Region:       "us-west-2",
-		BaseEndpoint: awsv2.String(fake.URL),
-		Credentials:  credentialsv2.NewStaticCredentialsProvider("AKIDDEMO", "demo-secret", ""),
-		Retryer: func() awsv2.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 3 })
-		},
-	}
-	if _, err := csmv2.Enable(&cfg); err != nil {
-		return err
-	}
-	dbv2 := dynamodbv2.NewFromConfig(cfg)
-	calls = append(calls, []struct {
-		what string
-		call func() error
-	}{
-		{"aws-sdk-go-v2 DynamoDB ListTables: succeeds", func() error {
-			_, err := dbv2.ListTables(context.Background(), &dynamodbv2.ListTablesInput{})
-			return err
-		}},
-		{"aws-sdk-go-v2 DynamoDB DescribeTable: a 500, retried, then succeeds", func() error {
-			_, err := dbv2.DescribeTable(context.Background(), &dynamodbv2.DescribeTableInput{TableName: awsv2.String("flaky")})
-			return err
-		}},
-	}...)
-	for _, c := range calls {
-		err := c.call()
-		fmt.Printf("%s\n  error: %v\n", c.what, firstLine(err))
-	}
-
-	rep := csm.Get()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := rep.Flush(ctx); err != nil {
-		return err
-	}
-	st := rep.Stats()
-	fmt.Printf("\nThe reporter sent %d datagrams; the agent received:\n", st.Sent)
-	for i := uint64(0); i < st.Sent; i++ {
-		select {
-		case d := <-received:
-			fmt.Println(d)
-		case <-ctx.Done():
-			return errors.New("datagrams missing")
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		env.Terminal = true
+		env.TermSize = func() (int, int, error) { return term.GetSize(fd) }
+		if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
+			// The live view's keys: sort, timing, and q to stop early.
+			env.Keys = os.Stdin
+			env.MakeRaw = func() (func(), error) {
+				old, err := term.MakeRaw(in)
+				if err != nil {
+					return nil, err
+				}
+				return func() { _ = term.Restore(in, old) }, nil
+			}
 		}
 	}
-	fmt.Printf("\nreporter stats: %+v\n", st)
-	return nil
+	// q in the live view ends csmtail, and the calls with it.
+	calls, stopCalls := context.WithCancel(ctx)
+	defer stopCalls()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- tail.Run(tailCtx, tailArgs, env)
+		stopCalls()
+	}()
+	var rcv *tail.Receiver
+	select {
+	case rcv = <-ready:
+	case code := <-exit:
+		return "", fmt.Errorf("csmtail exited with %d", code)
+	}
+
+	sent, callErr := makeCalls(calls, fake, duration)
+	select {
+	case code := <-exit:
+		switch {
+		case code != 0:
+			return "", fmt.Errorf("csmtail exited with %d", code)
+		case ctx.Err() != nil:
+			return "demo: interrupted", nil
+		}
+		return "demo: stopped from the live view", nil
+	default:
+	}
+	// The datagrams are on their way through loopback: a sync point, not
+	// a measured delay.
+	deadline := time.Now().Add(5 * time.Second)
+	for rcv.Received() < sent && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	received := rcv.Received()
+	stopTail()
+	if code := <-exit; code != 0 {
+		return "", fmt.Errorf("csmtail exited with %d", code)
+	}
+	if callErr != nil {
+		return "", callErr
+	}
+	line := fmt.Sprintf("demo: %s sent %d datagrams through csm-go; csmtail received %d", driverNames(), sent, received)
+	if received != sent {
+		return line, fmt.Errorf("csmtail received %d of the %d datagrams sent", received, sent)
+	}
+	return line, nil
+}
+
+// makeCalls makes calls through every driver for duration, flushes the
+// reporter, and returns how many datagrams it sent for them.
+func makeCalls(ctx context.Context, fake *fakeAWS, duration time.Duration) (uint64, error) {
+	var clients []sdkClient
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	for _, d := range drivers {
+		c, err := d.start(fake.target())
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", d.name, err)
+		}
+		clients = append(clients, c)
+	}
+	rep := csm.Get() // the process's reporter, which every SDK's package shares
+	if rep == nil {
+		return 0, errors.New("no CSM reporter: csm.NewSession did not start one")
+	}
+	before := rep.Stats().Sent
+
+	calls, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work(calls, c, int64(i*workers+w))
+			}()
+		}
+	}
+	wg.Wait()
+
+	flush, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelFlush()
+	err := rep.Flush(flush)
+	return rep.Stats().Sent - before, err
 }
 
 // isolate clears this process's AWS_ environment variables, points the
-// shared config and credentials files at files that do not exist, and sets
-// env.
+// shared config and credentials files at a file that does not exist, and
+// sets env.
 func isolate(env map[string]string) error {
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
@@ -179,40 +230,4 @@ func isolate(env map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// fakeAWS answers DynamoDB and S3 requests the way the services would.
-func fakeAWS() http.Handler {
-	var describes atomic.Int32
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		target := r.Header.Get("X-Amz-Target")
-		switch {
-		case strings.HasSuffix(target, ".ListTables"):
-			w.Header().Set("X-Amzn-RequestId", "LISTTABLES1")
-			fmt.Fprint(w, `{"TableNames":["demo"]}`)
-		case strings.HasSuffix(target, ".DescribeTable"):
-			n := describes.Add(1)
-			w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("DESCRIBE%d", n))
-			if n%2 == 1 { // the first attempt of each call
-				w.WriteHeader(http.StatusInternalServerError)
-				fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"try again"}`)
-				return
-			}
-			fmt.Fprint(w, `{"Table":{"TableName":"flaky","TableStatus":"ACTIVE"}}`)
-		default: // S3 GetObject
-			w.Header().Set("x-amz-request-id", "S3REQUESTID")
-			w.Header().Set("x-amz-id-2", "S3EXTENDEDID")
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`)
-		}
-	})
-}
-
-func firstLine(err error) string {
-	if err == nil {
-		return "none"
-	}
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }

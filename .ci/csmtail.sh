@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# CI for csmtail and the demo: Debian's prometheus (prometheus, promtool)
+# and tmux, csmtail's tests on its own go.mod (GOWORK=off) with the real
+# Prometheus and the terminal test required, go mod tidy, fuzzing the
+# datagram parser, and the demo, the README's main command, which must see
+# every datagram it sent received.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run NAME CMD...: runs CMD with its output in $log, and on failure prints
+# that output and stops.
+run() {
+	local name=$1
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log"
+		echo "FAILED: $name"
+		exit 1
+	fi
+}
+
+# require PATTERN WHAT: fails unless $log has a line matching PATTERN.
+require() {
+	if ! grep -q -E -- "$1" "$log"; then
+		cat "$log"
+		echo "FAILED: $2"
+		exit 1
+	fi
+}
+
+echo "== csmtail: Debian's prometheus and tmux"
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v tmux >/dev/null; then
+	run "apt-get update" apt-get update
+	run "apt-get install" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus tmux
+fi
+# The package starts a Prometheus service on some systems; the tests run
+# their own and need no other.
+prometheus --version 2>&1 | head -1
+tmux -V
+
+# The tests that need prometheus, promtool and tmux fail instead of
+# skipping when CI is set.
+export CI=${CI:-true}
+
+echo "== csmtail on its own go.mod (GOWORK=off): no SDK, no module of this repository, tidy"
+mods=$(GOWORK=off go -C cmd/csmtail list -m all)
+bad=$(echo "$mods" | grep -E '^github.com/(aws/|opencsm/csm-go )|^github.com/opencsm/csm-go/(csmv2|report)' || true)
+if [ -n "$bad" ]; then
+	echo "csmtail's module graph holds an SDK or a module of this repository:"
+	echo "$bad"
+	exit 1
+fi
+if grep -q '^replace' cmd/csmtail/go.mod; then
+	echo "FAILED: cmd/csmtail/go.mod has a replace"
+	exit 1
+fi
+(cd cmd/csmtail && GOWORK=off go mod tidy -diff)
+echo "no SDK, no replace, tidy"
+
+echo "== csmtail's tests (-race), the real Prometheus and the terminal test required"
+run "csmtail tests" env GOWORK=off go -C cmd/csmtail test -race -count=1 -v ./...
+grep -E '^(ok|FAIL) ' "$log"
+for test in TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
+	require "^--- PASS: $test " "$test did not pass (or skipped)"
+done
+grep -E 'bound_test.go:[0-9]+: [0-9]+ events' "$log" | sed 's/^ *//'
+passed=$(grep -c -E -- '^ *--- PASS' "$log")
+skipped=$(grep -c -E -- '^ *--- SKIP' "$log" || true)
+
+echo "== fuzzing csmtail's datagram parser (a number of executions: go.dev/issue/75804)"
+run "FuzzParseDatagram" env GOWORK=off go -C cmd/csmtail test -run '^$' -fuzz '^FuzzParseDatagram$' -fuzztime 20000x ./tail/
+echo "FuzzParseDatagram: $(grep -E 'execs:' "$log" | tail -1)"
+
+echo "== go run ./examples/demo (the README's main command)"
+run "demo" go run ./examples/demo
+require '^csmtail summary: [0-9]+ datagrams \(0 bad\)' "the demo's csmtail saw bad datagrams"
+require '^demo: aws-sdk-go, aws-sdk-go-v2 sent ([0-9]+) datagrams through csm-go; csmtail received \1$' "csmtail did not receive every datagram from both SDKs"
+grep -E '^(csmtail summary|SERVICE|STS|demo:)' "$log"
+
+echo "csmtail: $passed passed, 0 failed, $skipped skipped"

@@ -1,0 +1,282 @@
+package tail
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// otherName stands for the names past a limit: their events are counted
+// under it, and how many is counted too.
+const otherName = "(other)"
+
+// maxNameLen is the length in bytes to which names (Service, Api,
+// exceptions, client IDs) are cut, as the CSM reporter cuts them.
+const maxNameLen = 128
+
+// Limits on the distinct names admitted per dimension; past them a name is
+// folded into otherName.
+const (
+	maxExceptionNames = 100
+	maxClientNames    = 100
+	maxRegionNames    = 50
+	maxSDKNames       = 20
+)
+
+// dimension is a property of an event by which the live view splits rows.
+type dimension int
+
+// The dimensions, in the order the view shows them.
+const (
+	dimService dimension = iota
+	dimAPI
+	dimClient
+	dimRegion
+	dimSDK
+	numDimensions
+)
+
+// dimensionNames are the names --by takes, and the view's column headers.
+var dimensionNames = [numDimensions]string{"service", "api", "client", "region", "sdk"}
+
+// parseDimensions reads --by: a comma-separated list of client, region and
+// sdk (service and api always split rows).
+func parseDimensions(s string) ([]dimension, error) {
+	dims := []dimension{dimService, dimAPI}
+	if s == "" {
+		return dims, nil
+	}
+	seen := map[dimension]bool{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(strings.ToLower(name))
+		var d dimension
+		switch name {
+		case "client":
+			d = dimClient
+		case "region":
+			d = dimRegion
+		case "sdk":
+			d = dimSDK
+		case "service", "api":
+			continue // always there
+		default:
+			return nil, fmt.Errorf("unknown dimension %q: use client, region or sdk, separated by commas", name)
+		}
+		if !seen[d] {
+			seen[d] = true
+			dims = append(dims, d)
+		}
+	}
+	// The view's order, whatever the order given.
+	for i := 1; i < len(dims); i++ {
+		for j := i; j > 0 && dims[j] < dims[j-1]; j-- {
+			dims[j], dims[j-1] = dims[j-1], dims[j]
+		}
+	}
+	return dims, nil
+}
+
+// nameSet admits up to limit distinct names. It is used by one goroutine.
+type nameSet struct {
+	limit int
+	seen  map[string]struct{}
+}
+
+// newNameSet returns an empty set that admits up to limit names.
+func newNameSet(limit int) *nameSet {
+	return &nameSet{limit: limit, seen: make(map[string]struct{})}
+}
+
+// admit returns name if it is known or there is room for it, else
+// otherName and false.
+func (s *nameSet) admit(name string) (string, bool) {
+	if _, ok := s.seen[name]; ok {
+		return name, true
+	}
+	if len(s.seen) >= s.limit {
+		return otherName, false
+	}
+	s.seen[name] = struct{}{}
+	return name, true
+}
+
+// clip cuts s to maxNameLen bytes, between characters.
+func clip(s string) string {
+	if len(s) <= maxNameLen {
+		return s
+	}
+	i := maxNameLen
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// rowKey names a row of the live view: the values of its dimensions, ""
+// for the dimensions the view does not split by.
+type rowKey [numDimensions]string
+
+// pairKey names a Service/Api pair, the unit of the Prometheus metrics and
+// of the HTTP timing view.
+type pairKey struct {
+	service, api string
+}
+
+// otherPair is the pair the events past the limits are counted under.
+var otherPair = pairKey{otherName, otherName}
+
+// admitted is where an event is counted: every name in it is bounded.
+type admitted struct {
+	row  rowKey
+	pair pairKey
+	// outcome is the pair, HTTP status code label and exception label of
+	// the outcome counters; past --max-series combinations, all are
+	// otherName (the code "other").
+	outcome   pairKey
+	code      string // codeLabel of the status code
+	exception string // "" for none
+	// folded tells that some name of the event was counted as otherName
+	// because a limit was reached.
+	folded bool
+}
+
+// admitter decides, before anything is counted, which names an event is
+// counted under, so that the number of rows and series stays bounded
+// whatever arrives. It is used by the receive loop alone.
+type admitter struct {
+	dims       []dimension
+	maxSeries  int
+	pairs      *nameSet
+	rows       *nameSet
+	outcomes   *nameSet
+	exceptions *nameSet
+	values     [numDimensions]*nameSet // for client, region, sdk
+	folded     uint64
+}
+
+// newAdmitter returns an admitter that splits rows by dims and admits at
+// most maxSeries pairs, rows and outcome combinations.
+func newAdmitter(dims []dimension, maxSeries int) *admitter {
+	a := &admitter{
+		dims:       dims,
+		maxSeries:  maxSeries,
+		pairs:      newNameSet(maxSeries),
+		rows:       newNameSet(maxSeries),
+		outcomes:   newNameSet(maxSeries),
+		exceptions: newNameSet(maxExceptionNames),
+	}
+	a.values[dimClient] = newNameSet(maxClientNames)
+	a.values[dimRegion] = newNameSet(maxRegionNames)
+	a.values[dimSDK] = newNameSet(maxSDKNames)
+	return a
+}
+
+// admit returns the bounded names e is counted under.
+func (a *admitter) admit(e *event) admitted {
+	var ad admitted
+	pair := pairKey{clip(e.Service), clip(e.API)}
+	if _, ok := a.pairs.admit(pair.service + "\x00" + pair.api); !ok {
+		pair = otherPair
+		ad.folded = true
+	}
+	ad.pair = pair
+
+	code, exception := e.status()
+	ad.code = codeLabel(code)
+	if exception != "" {
+		var ok bool
+		if exception, ok = a.exceptions.admit(clip(exception)); !ok {
+			ad.folded = true
+		}
+	}
+	ad.exception = exception
+	ad.outcome = pair
+	if _, ok := a.outcomes.admit(pair.service + "\x00" + pair.api + "\x00" + ad.code + "\x00" + exception); !ok {
+		ad.outcome, ad.code, ad.exception = otherPair, "other", otherName
+		ad.folded = true
+	}
+
+	var k rowKey
+	var b strings.Builder
+	for _, d := range a.dims {
+		var v string
+		switch d {
+		case dimService:
+			v = pair.service
+		case dimAPI:
+			v = pair.api
+		case dimClient:
+			v = a.value(d, clip(e.ClientID), &ad)
+		case dimRegion:
+			v = a.value(d, clip(e.Region), &ad)
+		case dimSDK:
+			v = a.value(d, sdkName(e.UserAgent), &ad)
+		}
+		k[d] = v
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	if _, ok := a.rows.admit(b.String()); !ok {
+		for _, d := range a.dims {
+			k[d] = otherName
+		}
+		ad.folded = true
+	}
+	ad.row = k
+	if ad.folded {
+		a.folded++
+	}
+	return ad
+}
+
+// value admits the value v of dimension d.
+func (a *admitter) value(d dimension, v string, ad *admitted) string {
+	v, ok := a.values[d].admit(v)
+	if !ok {
+		ad.folded = true
+	}
+	return v
+}
+
+// sdkName returns the product token of a User-Agent: "aws-sdk-go" from
+// "aws-sdk-go/1.55.8 (go1.24; linux; amd64)", clipped to 64 bytes.
+func sdkName(ua string) string {
+	ua = strings.TrimSpace(ua)
+	if i := strings.IndexAny(ua, "/ "); i >= 0 {
+		ua = ua[:i]
+	}
+	if len(ua) > 64 {
+		ua = ua[:64]
+		for len(ua) > 0 && !utf8.RuneStart(ua[len(ua)-1]) {
+			ua = ua[:len(ua)-1]
+		}
+	}
+	return ua
+}
+
+// codeLabel returns an HTTP status code as a label value: "" for no
+// response (0), "other" for a number that is not an HTTP status code.
+func codeLabel(code int) string {
+	switch {
+	case code == 0:
+		return ""
+	case code < 100 || code > 599:
+		return "other"
+	default:
+		return strconv.Itoa(code)
+	}
+}
+
+// statusClass returns the class of an HTTP status code for the live view:
+// "5xx" for 503, "-" without a response.
+func statusClass(code int) string {
+	switch {
+	case code == 0:
+		return "-"
+	case code < 100 || code > 599:
+		return "other"
+	default:
+		return strconv.Itoa(code/100) + "xx"
+	}
+}

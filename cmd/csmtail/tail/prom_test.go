@@ -1,0 +1,176 @@
+package tail
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// exposition is a parsed /metrics page.
+type exposition map[string]*dto.MetricFamily
+
+// scrapeURL gets and parses a /metrics page.
+func scrapeURL(t *testing.T, url string) exposition {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var p expfmt.TextParser
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return fams
+}
+
+// gather returns the harness's metrics as a scrape would.
+func (h *harness) gather(t *testing.T) exposition {
+	t.Helper()
+	fams, err := h.reg.Gather()
+	require.NoError(t, err)
+	e := exposition{}
+	for _, f := range fams {
+		e[f.GetName()] = f
+	}
+	return e
+}
+
+// find returns the metric of family name with exactly labels, or nil.
+func (e exposition) find(name string, labels map[string]string) *dto.Metric {
+	f := e[name]
+	if f == nil {
+		return nil
+	}
+next:
+	for _, m := range f.GetMetric() {
+		if len(m.GetLabel()) != len(labels) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			if v, ok := labels[l.GetName()]; !ok || v != l.GetValue() {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+// value returns a counter's or gauge's value; the test fails if there is
+// none.
+func (e exposition) value(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	m := e.find(name, labels)
+	require.NotNil(t, m, "%s%v", name, labels)
+	if c := m.GetCounter(); c != nil {
+		return c.GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+// histogramCount returns a histogram's count.
+func (e exposition) histogramCount(t *testing.T, name string, labels map[string]string) uint64 {
+	t.Helper()
+	m := e.find(name, labels)
+	require.NotNil(t, m, "%s%v", name, labels)
+	return m.GetHistogram().GetSampleCount()
+}
+
+func TestPrometheus(t *testing.T) {
+	h := newHarness(t, options{})
+	before := time.Now()
+	h.send(t,
+		[]byte(`{"Type":"ApiCallAttempt","Service":"DynamoDB","Api":"GetItem","HttpStatusCode":400,"AwsException":"ProvisionedThroughputExceededException","AttemptLatency":5}`),
+		[]byte(`{"Type":"ApiCallAttempt","Service":"DynamoDB","Api":"GetItem","HttpStatusCode":200,"AttemptLatency":7,"ConnectionReused":1,"AcquireConnectionLatency":0,"RequestLatency":6}`),
+		[]byte(`{"Type":"ApiCall","Service":"DynamoDB","Api":"GetItem","FinalHttpStatusCode":200,"Latency":15,"AttemptCount":2}`),
+		[]byte(`{"Type":"ApiCallAttempt","Service":"STS","Api":"AssumeRole","SdkException":"RequestError","AttemptLatency":1,"ConnectionReused":0,"DnsLatency":2,"TcpLatency":1,"SslLatency":9,"ConnectLatency":10,"AcquireConnectionLatency":11,"RequestLatency":3}`),
+		[]byte(`{"Type":"ApiCall","Service":"STS","Api":"AssumeRole","FinalSdkException":"RequestError","Latency":2,"AttemptCount":1,"MaxRetriesExceeded":1}`),
+		[]byte(`not json`),
+	)
+	h.wait(t, 6)
+	h.stop(t)
+	e := h.gather(t)
+
+	// The outcome: code and exception, "" for none, the same way in both.
+	assert.Equal(t, 1.0, e.value(t, "csm_api_calls_total", map[string]string{"service": "DynamoDB", "api": "GetItem", "code": "200", "exception": ""}))
+	assert.Equal(t, 1.0, e.value(t, "csm_api_calls_total", map[string]string{"service": "STS", "api": "AssumeRole", "code": "", "exception": "RequestError"}))
+	assert.Equal(t, 1.0, e.value(t, "csm_api_call_attempts_total", map[string]string{"service": "DynamoDB", "api": "GetItem", "code": "400", "exception": "ProvisionedThroughputExceededException"}))
+	// Every counter of a known pair from its first event, at 0.
+	assert.Equal(t, 0.0, e.value(t, "csm_api_call_retries_exceeded_total", map[string]string{"service": "DynamoDB", "api": "GetItem"}))
+	assert.Equal(t, 1.0, e.value(t, "csm_api_call_retries_exceeded_total", map[string]string{"service": "STS", "api": "AssumeRole"}))
+	assert.Equal(t, 1.0, e.value(t, "csm_api_call_attempt_connections_total", map[string]string{"service": "DynamoDB", "api": "GetItem", "reused": "true"}))
+	assert.Equal(t, 0.0, e.value(t, "csm_api_call_attempt_connections_total", map[string]string{"service": "DynamoDB", "api": "GetItem", "reused": "false"}))
+	assert.Equal(t, 1.0, e.value(t, "csm_api_call_attempt_connections_total", map[string]string{"service": "STS", "api": "AssumeRole", "reused": "false"}))
+	// Histograms.
+	assert.Equal(t, uint64(1), e.histogramCount(t, "csm_api_call_latency_seconds", map[string]string{"service": "DynamoDB", "api": "GetItem"}))
+	assert.Equal(t, uint64(2), e.histogramCount(t, "csm_api_call_attempt_latency_seconds", map[string]string{"service": "DynamoDB", "api": "GetItem"}))
+	for _, p := range phaseNames {
+		assert.Equal(t, uint64(1), e.histogramCount(t, "csm_api_call_attempt_phase_seconds", map[string]string{"service": "STS", "api": "AssumeRole", "phase": p}), p)
+	}
+	assert.Equal(t, uint64(1), e.histogramCount(t, "csm_api_call_attempt_phase_seconds", map[string]string{"service": "DynamoDB", "api": "GetItem", "phase": "request"}))
+	assert.Nil(t, e.find("csm_api_call_attempt_phase_seconds", map[string]string{"service": "DynamoDB", "api": "GetItem", "phase": "tls"}), "no TLS on a reused connection")
+	tls := e.find("csm_api_call_attempt_phase_seconds", map[string]string{"service": "STS", "api": "AssumeRole", "phase": "tls"})
+	assert.InDelta(t, 0.009, tls.GetHistogram().GetSampleSum(), 1e-12)
+
+	// The receiver's own.
+	assert.Equal(t, 6.0, e.value(t, "csmtail_datagrams_total", nil))
+	assert.Equal(t, 1.0, e.value(t, "csmtail_bad_datagrams_total", map[string]string{"reason": "not_json"}))
+	assert.Equal(t, 0.0, e.value(t, "csmtail_bad_datagrams_total", map[string]string{"reason": "too_large"}))
+	assert.Equal(t, 2.0, e.value(t, "csmtail_events_total", map[string]string{"type": "ApiCall"}))
+	assert.Equal(t, 0.0, e.value(t, "csmtail_kernel_drops_total", nil))
+	assert.Equal(t, 0.0, e.value(t, "csmtail_folded_events_total", nil))
+	assert.Equal(t, 0.0, e.value(t, "csmtail_sink_missed_datagrams_total", map[string]string{"sink": "view"}))
+	last := e.value(t, "csmtail_last_datagram_timestamp_seconds", nil)
+	assert.GreaterOrEqual(t, last, float64(before.UnixNano())/1e9)
+	assert.LessOrEqual(t, last, float64(time.Now().UnixNano())/1e9)
+	build := e["csmtail_build_info"].GetMetric()
+	require.Len(t, build, 1)
+	assert.Equal(t, 1.0, build[0].GetGauge().GetValue())
+	assert.Equal(t, float64(defaultMaxSeries), e.value(t, "csmtail_max_series", nil))
+	for name := range e {
+		assert.False(t, strings.Contains(name, "status"), name)
+	}
+}
+
+// TestKernelDrops overflows a small socket buffer before csmtail reads it,
+// and checks that the kernel's drops are counted (Linux only).
+func TestKernelDrops(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer conn.Close()
+	if !enableDropCount(conn) {
+		t.Skip("this system does not count a socket's drops (SO_RXQ_OVFL is Linux's)")
+	}
+	require.NoError(t, conn.SetReadBuffer(4096)) // the kernel's smallest
+	c, err := net.DialUDP("udp", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer c.Close()
+	const sent = 500
+	for i := 0; i < sent; i++ {
+		_, err := c.Write([]byte(callJSON))
+		require.NoError(t, err)
+	}
+	h := startHarness(t, conn, options{})
+	// The kernel tells the drops with the next datagram queued after
+	// them: read what was queued, then send one more.
+	waitUntil(t, func() bool {
+		n := h.stats.datagrams.Load()
+		time.Sleep(20 * time.Millisecond)
+		return n > 0 && n == h.stats.datagrams.Load()
+	}, "the queued datagrams read")
+	_, err = c.Write([]byte(callJSON))
+	require.NoError(t, err)
+	waitUntil(t, func() bool { return h.stats.kernelDrops.Load() > 0 }, "drops counted")
+	received := h.stats.datagrams.Load() - 1
+	drops := h.stats.kernelDrops.Load()
+	t.Logf("sent %d, received %d, dropped by the kernel %d", sent, received, drops)
+	assert.Equal(t, uint64(sent), received+drops, "every datagram received or counted as dropped")
+	h.stop(t)
+	assert.Equal(t, float64(drops), h.gather(t).value(t, "csmtail_kernel_drops_total", nil))
+}
