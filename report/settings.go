@@ -170,21 +170,11 @@ func describeMode(m fs.FileMode) string {
 func parseSettings(getenv func(string) string, config, credentials configFile) (Settings, error) {
 	look := newLookup(getenv, config, credentials)
 	var s Settings
-	if v := getenv(envEnabled); v != "" {
-		on, err := parseEnvBool(v)
-		if err != nil {
-			return Settings{}, &SettingError{Setting: envEnabled, Value: v, Err: err}
-		}
-		s.Enabled = on
-	} else if v, from, ok := look.file(keyEnabled); ok {
-		on, err := parseFileBool(v)
-		if err != nil {
-			return Settings{}, &SettingError{Setting: from, Value: v.text, Err: err}
-		}
-		s.Enabled = on
-	} else {
-		s.Enabled = getenv(envHost) != "" || getenv(envPort) != ""
+	on, set, err := look.boolean(envEnabled, keyEnabled)
+	if err != nil {
+		return Settings{}, err
 	}
+	s.Enabled = on || !set && (getenv(envHost) != "" || getenv(envPort) != "")
 	if !s.Enabled {
 		return Settings{}, nil
 	}
@@ -192,18 +182,8 @@ func parseSettings(getenv func(string) string, config, credentials configFile) (
 	s.Host = look.setting(envHost, keyHost)
 	s.Port = look.setting(envPort, keyPort)
 	s.ClientID = look.setting(envClientID, keyClientID)
-	if v := getenv(envHTTPTiming); v != "" {
-		on, err := parseEnvBool(v)
-		if err != nil {
-			return Settings{}, &SettingError{Setting: envHTTPTiming, Value: v, Err: err}
-		}
-		s.HTTPTiming = on
-	} else if v, from, ok := look.file(keyHTTPTiming); ok {
-		on, err := parseFileBool(v)
-		if err != nil {
-			return Settings{}, &SettingError{Setting: from, Value: v.text, Err: err}
-		}
-		s.HTTPTiming = on
+	if s.HTTPTiming, _, err = look.boolean(envHTTPTiming, keyHTTPTiming); err != nil {
+		return Settings{}, err
 	}
 	return s.checked()
 }
@@ -259,6 +239,24 @@ func (l lookup) file(key string) (iniValue, string, bool) {
 		}
 	}
 	return iniValue{}, "", false
+}
+
+// boolean reads the boolean setting env, else key: its value, and whether
+// either is set. A value that is not a boolean is a SettingError.
+func (l lookup) boolean(env, key string) (on, set bool, err error) {
+	if v := l.getenv(env); v != "" {
+		if on, err = parseEnvBool(v); err != nil {
+			return false, true, &SettingError{Setting: env, Value: v, Err: err}
+		}
+		return on, true, nil
+	}
+	if v, from, ok := l.file(key); ok {
+		if on, err = parseFileBool(v); err != nil {
+			return false, true, &SettingError{Setting: from, Value: v.text, Err: err}
+		}
+		return on, true, nil
+	}
+	return false, false, nil
 }
 
 // setting returns the value of the environment variable env, else of key
