@@ -305,8 +305,11 @@ func checkHost(host, port Setting) error {
 		}
 		return fmt.Errorf("a host with a port: put the host (%s) alone here and the port (%s) in %s", name, p, portName)
 	}
-	if strings.HasPrefix(h, "[") || strings.HasSuffix(h, "]") {
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
 		return fmt.Errorf("an IPv6 address in brackets: write it without them (%s)", strings.Trim(h, "[]"))
+	}
+	if strings.ContainsAny(h, "[]") {
+		return errors.New("a bracket in the host: write a host name or an IP address, an IPv6 address without brackets")
 	}
 	return nil
 }
