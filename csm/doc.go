@@ -10,8 +10,8 @@
 // For each API call, the reporter sends one ApiCallAttempt datagram per HTTP
 // attempt and one ApiCall datagram for the call, as one compact JSON object
 // each, to the agent (127.0.0.1:31000 unless configured otherwise). It never
-// blocks or fails the API call: metrics go through a bounded queue to a
-// sender goroutine, and what cannot be queued is dropped and counted.
+// blocks or fails the API call: metrics go through a bounded queue (see
+// Performance), and what cannot be queued is dropped and counted.
 //
 // # Enabling from the settings
 //
@@ -108,9 +108,10 @@
 //
 // The secret access key is never read, so it can never be sent. The access
 // key ID and the session token are taken from the signed request (its
-// Signature Version 4 Authorization and X-Amz-Security-Token headers), not
-// from the credentials provider, so reporting never starts a credentials
-// fetch; a request signed otherwise has no AccessKey.
+// Signature Version 4, or S3 Signature Version 2, Authorization header and
+// its X-Amz-Security-Token header), not from the credentials provider, so
+// reporting never starts a credentials fetch; a request signed otherwise
+// has no AccessKey.
 // The session token (SessionToken) is sent only when the agent's address is
 // a loopback address (127.0.0.0/8 or ::1, which "localhost" is): a token
 // must not cross a network in clear text.
@@ -144,13 +145,15 @@
 //     (4 MiB by default; at least 16 KiB, at most 64 MiB). When it is full,
 //     the metric is dropped and counted in Stats.DroppedFull: the call never
 //     waits.
-//   - When calls come one at a time (the sender goroutine asleep, the
-//     previous such call more than a millisecond ago), the call that ends
+//   - On Linux, when calls come one at a time (the sender goroutine asleep,
+//     the previous such call at least a millisecond ago), the call that ends
 //     writes its own datagrams, encoded by hand (byte for byte what
 //     encoding/json writes), with one sendmmsg that never waits for room in
 //     the socket buffer: they are in the kernel before the call returns, so
 //     a command-line tool or a job that returns from main, or calls
-//     os.Exit, right after its calls loses nothing, with no Flush.
+//     os.Exit, right after its calls loses nothing, with no Flush. Elsewhere
+//     the call wakes the sender goroutine instead, and such a program calls
+//     Flush or Shutdown before it exits.
 //   - Denser calls only queue. The first wakes the sender goroutine, which
 //     writes what is queued in batches of up to 64 datagrams per sendmmsg
 //     (one write each elsewhere than on Linux) and lingers about a

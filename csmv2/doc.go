@@ -43,17 +43,18 @@
 // one socket and one queue, with one client ID. Whichever package starts it
 // first sets its client ID, address and queue capacity; asking for another
 // client ID or address later is an error (csm.Start, for aws-sdk-go's sake,
-// panics instead). Pause, Continue, Stats and Flush act on the shared
-// reporter.
+// panics instead). Pause, Continue, Stats, Flush and Shutdown act on the
+// shared reporter.
 //
 // # Short-lived programs
 //
-// When calls come one at a time, the call that ends writes its own
-// datagrams before it returns, so a program that returns from main, or
-// calls os.Exit, right after its calls loses nothing. Denser calls are
-// written in batches by a goroutine: a program that exits right after a
-// burst of calls, or an AWS Lambda handler, whose process may be frozen as
-// soon as it returns, calls Flush (or Shutdown) first:
+// On Linux, when calls come one at a time, the call that ends writes its
+// own datagrams before it returns, so a program that returns from main, or
+// calls os.Exit, right after its calls loses nothing. Denser calls, and
+// every call elsewhere than on Linux, are written in batches by a
+// goroutine: a program that exits right after a burst of calls, or an AWS
+// Lambda handler, whose process may be frozen as soon as it returns, calls
+// Flush (or Shutdown) first:
 //
 //	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 //	defer cancel()
@@ -70,7 +71,9 @@
 // Reporter.AddMiddleware adds two middleware to an operation's stack: one
 // first in the Initialize step, which sees the whole call (validation
 // failures included), and one in the Finalize step right after the "Retry"
-// middleware, which times each attempt. No state is passed down the stack:
+// middleware, which times each attempt; with HTTP timing on (see
+// SetHTTPTiming), a third, innermost in the Deserialize step, marks when
+// the response's headers arrived. No state is passed down the stack:
 // each attempt leaves its record in the metadata it returns, which the
 // SDK's retry middleware keeps per attempt, and at the call's end the call
 // middleware sends an ApiCallAttempt datagram per attempt, then the ApiCall
