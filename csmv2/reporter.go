@@ -13,7 +13,7 @@ import (
 // read when Start or Enable starts the process's reporter. It has no effect
 // when package csm started the reporter first, nor on a running reporter.
 // See csm.MetricsChannelSize for how the queue holds metrics.
-var MetricsChannelSize = report.DefaultQueueCapacity
+var MetricsChannelSize = 4096
 
 // Reporter is the process's CSM reporter, as aws-sdk-go-v2 clients use it.
 // All of its methods are safe to call from many goroutines at once, and all
