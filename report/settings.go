@@ -110,14 +110,17 @@ func readConfigFile(env, name string) (configFile, error) {
 	fail := func(format string, args ...any) (configFile, error) {
 		return configFile{}, &SettingError{Setting: env, Value: path, Err: fmt.Errorf(format+where, args...)}
 	}
-	// Stat before opening: opening a FIFO would wait for a writer.
+	// Stat before opening: opening a FIFO would wait for a writer. A
+	// character device is read, within the size bound: /dev/null is a
+	// common way to give a program no shared files, and aws-sdk-go reads it
+	// as empty.
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return configFile{path: path}, nil
 	case err != nil:
 		return fail("cannot read the shared %s file: %w", name, err)
-	case !info.Mode().IsRegular():
+	case !info.Mode().IsRegular() && info.Mode()&fs.ModeCharDevice == 0:
 		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(info.Mode()), env, name)
 	case info.Size() > MaxConfigFileSize:
 		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)

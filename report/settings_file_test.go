@@ -40,7 +40,7 @@ func TestLoadSettingsUnreadableFiles(t *testing.T) {
 		name, env, path, want string
 	}{
 		{"FIFO as config", "AWS_CONFIG_FILE", fifo, "a named pipe, not a regular file"},
-		{"/dev/zero as config", "AWS_CONFIG_FILE", "/dev/zero", "a device, not a regular file"},
+		{"/dev/zero as config", "AWS_CONFIG_FILE", "/dev/zero", "larger than 1048576 bytes"},
 		{"directory as config", "AWS_CONFIG_FILE", dir, "a directory, not a regular file"},
 		{"directory as credentials", "AWS_SHARED_CREDENTIALS_FILE", dir, "not a regular file"},
 		{"too large", "AWS_CONFIG_FILE", big, "larger than 1048576 bytes"},
@@ -81,6 +81,22 @@ func TestLoadSettingsEnvironmentDecides(t *testing.T) {
 	t.Setenv(envEnabled, "true")
 	_, err = LoadSettings()
 	assert.ErrorContains(t, err, `AWS_CONFIG_FILE="`+fifo+`": a named pipe, not a regular file`)
+}
+
+// TestLoadSettingsDevNull: /dev/null, a common way to give a program no
+// shared files, is an empty file, as aws-sdk-go reads it.
+func TestLoadSettingsDevNull(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	s, err := LoadSettings()
+	require.NoError(t, err)
+	assert.False(t, s.Enabled)
+
+	t.Setenv(envPort, "31000")
+	s, err = LoadSettings()
+	require.NoError(t, err)
+	assert.True(t, s.Enabled)
 }
 
 // TestLoadSettingsMissingFiles: files that do not exist are empty.
