@@ -88,14 +88,13 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 		msgs = msgs[n:]
 		if werr != nil && len(msgs) > 0 && isFull(werr) {
 			if dontWait {
-				return sent, failed, nil
+				// A full buffer is no failure: the rest waits for
+				// the sender. An earlier datagram's failure stays.
+				return sent, failed, err
 			}
 			// Only with MSG_DONTWAIT does x/net return this; be
 			// safe and count the rest rather than spin.
 			return sent, failed + len(msgs), werr
-		}
-		if werr != nil {
-			err = werr
 		}
 		switch {
 		case werr != nil && errors.Is(werr, syscall.ENOSYS):
@@ -114,11 +113,15 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 			}
 			failed++
 			msgs = msgs[1:]
+			err = werr
 		case werr != nil && len(msgs) > 0:
 			// The first datagram not written is the one that failed
 			// (a refused port, say).
 			failed++
 			msgs = msgs[1:]
+			err = werr
+		case werr != nil:
+			err = werr
 		case werr == nil && n == 0:
 			// No progress and no error: give up on the rest rather
 			// than spin.

@@ -124,8 +124,8 @@ func TestSenderErrorBranches(t *testing.T) {
 	}{
 		{name: "all written", sent: 4, batchAfter: true},
 		{name: "written in two calls", results: []fakeResult{{n: 3}}, sent: 4, batchAfter: true},
-		{name: "ENOSYS falls back to write", results: []fakeResult{{n: 1, err: opErr(syscall.ENOSYS)}},
-			sent: 4, err: syscall.ENOSYS, viaWrite: 3},
+		{name: "ENOSYS falls back to write, and is no write error", results: []fakeResult{{n: 1, err: opErr(syscall.ENOSYS)}},
+			sent: 4, viaWrite: 3},
 		{name: "EPERM, write allowed: falls back", results: []fakeResult{{n: -1, err: opErr(syscall.EPERM)}},
 			sent: 4, viaWrite: 4},
 		{name: "EPERM, write refused too: each datagram fails", closeConn: true,
@@ -139,6 +139,9 @@ func TestSenderErrorBranches(t *testing.T) {
 			sent: 2, failed: 2, err: errNoProgress, batchAfter: true},
 		{name: "full buffer, dontWait: stops, nothing failed", dontWait: true,
 			results: []fakeResult{{n: 1, err: opErr(syscall.EAGAIN)}}, sent: 1, batchAfter: true},
+		{name: "a refused datagram, then a full buffer, dontWait: the refusal is kept", dontWait: true,
+			results: []fakeResult{{n: 0, err: opErr(syscall.ECONNREFUSED)}, {n: 1, err: opErr(syscall.EAGAIN)}},
+			sent:    1, failed: 1, err: syscall.ECONNREFUSED, batchAfter: true},
 		{name: "full buffer while waiting: the rest fails", results: []fakeResult{{n: 1, err: opErr(syscall.EAGAIN)}},
 			sent: 1, failed: 3, err: syscall.EAGAIN, batchAfter: true},
 	}
