@@ -45,7 +45,10 @@ type queue struct {
 	queued  uint64 // records ever pushed
 	dropped uint64 // records refused because the ring was full (or closed)
 	written uint64 // records ever written (or failed) by the sender
-	closed  bool   // the sender is gone: push refuses everything
+	// discarded is how many records were still queued when the reporter
+	// closed: never written, nor counted as failed.
+	discarded uint64
+	closed    bool // the sender is gone: push refuses everything
 
 	// sleeping is whether the sender goroutine waits on wake. It starts
 	// true, so that a call made before the goroutine first runs still
@@ -222,11 +225,20 @@ func (q *queue) release(n, next int) {
 	q.mu.Unlock()
 }
 
-// counts returns how many records were ever queued and dropped.
-func (q *queue) counts() (queued, dropped uint64) {
+// counts returns how many records were ever queued, dropped and discarded.
+func (q *queue) counts() (queued, dropped, discarded uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.queued, q.dropped
+	return q.queued, q.dropped, q.discarded
+}
+
+// discard empties the ring of a closed queue, counting what it held as
+// discarded, so that nothing is written after the socket is closed.
+func (q *queue) discard() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.discarded += uint64(q.count)
+	q.count, q.head, q.tail = 0, 0, 0
 }
 
 // close makes push refuse every record from now on.

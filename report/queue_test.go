@@ -228,7 +228,7 @@ func TestQueueFlush(t *testing.T) {
 func BenchmarkQueuePushParallel(b *testing.B) {
 	q := newQueue(DefaultQueueCapacity)
 	var drainMu sync.Mutex
-	_, dropped0 := q.counts()
+	_, dropped0, _ := q.counts()
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -254,7 +254,7 @@ func BenchmarkQueuePushParallel(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	_, dropped := q.counts()
+	_, dropped, _ := q.counts()
 	// Refused pushes are retried, and each refusal counted: report the
 	// refusals per push.
 	b.ReportMetric(float64(dropped-dropped0)/float64(b.N), "refused/op")

@@ -286,8 +286,11 @@ func (rep *Reporter) close() {
 		rep.queue.close()
 		close(rep.stop)
 		<-rep.done
-		// A call may be writing its datagrams: it finishes first.
+		// A call may be writing its datagrams: it finishes first. What
+		// is still queued is discarded, so that a call that ends later
+		// finds nothing to write to the closed socket.
 		rep.writeMu.Lock()
+		rep.queue.discard()
 		_ = rep.conn.Close()
 		rep.writeMu.Unlock()
 	})

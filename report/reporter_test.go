@@ -124,21 +124,56 @@ func TestShutdown(t *testing.T) {
 	ResetForTest()
 }
 
-// TestShutdownContext checks that Shutdown returns the context's error when
-// it ends before the queue is written, and stops anyway.
+// TestShutdownContext checks that Flush, and so Shutdown, returns the
+// context's error when it ends before the queue is written, and that the
+// reporter stops anyway with every queued metric counted once.
 func TestShutdownContext(t *testing.T) {
 	agent := reporttest.NewAgent(t)
 	rep, err := newReporter("c", agent.Addr(), 64)
 	require.NoError(t, err)
-	// Hold the write token: nothing can be written.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Hold the write token: nothing can be written while Flush waits.
 	rep.writeMu.Lock()
 	attempt, _ := callMetrics()
 	rep.Push(&attempt)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	assert.ErrorIs(t, rep.Flush(ctx), context.Canceled)
 	rep.writeMu.Unlock()
-	assert.ErrorIs(t, rep.Shutdown(ctx), context.Canceled)
+	// The sender may now write the attempt or not: Shutdown returns nil
+	// or the context's error, and stops either way.
+	if err := rep.Shutdown(ctx); err != nil {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
 	<-rep.done
+	st := rep.Stats()
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors+st.Discarded, "every queued metric counted once: %+v", st)
+}
+
+// TestCallEndingDuringShutdown: a call whose metrics were queued before the
+// reporter closed, and that ends after, finds nothing left to write to the
+// closed socket (the sender wrote it, or close discarded it), and every
+// queued metric is counted once, none as a write error.
+func TestCallEndingDuringShutdown(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	attempt, call := callMetrics()
+	rep.Push(&attempt) // queued; an attempt waits for its call's end
+	ok, _ := rep.queue.add(&call)
+	require.True(t, ok)
+	rep.close()
+	// The call's Push, finishing after close with the write token: what
+	// callEnded does when the sender sleeps.
+	rep.writeMu.Lock()
+	_, taken := rep.writeOnce(true)
+	rep.writeMu.Unlock()
+	assert.Zero(t, taken, "records left to write after close")
+
+	st := rep.Stats()
+	assert.Zero(t, st.WriteErrors, "written to the closed socket")
+	assert.NoError(t, st.LastWriteError)
+	assert.Equal(t, uint64(2), st.Queued)
+	assert.Equal(t, st.Queued, st.Sent+st.Discarded, "every queued metric counted once: %+v", st)
 }
 
 // TestLastWriteError checks that the error of a failed write is kept in

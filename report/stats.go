@@ -11,7 +11,8 @@ import (
 //
 // Every metric the SDK handlers produce is counted exactly once as Queued,
 // DroppedFull or DroppedPaused. Every queued metric is, once written or
-// failed, counted exactly once as Sent or WriteErrors.
+// failed, counted exactly once as Sent or WriteErrors, or as Discarded if
+// the reporter shut down before writing it.
 type Stats struct {
 	// Queued is the number of metrics accepted into the queue.
 	Queued uint64
@@ -26,6 +27,9 @@ type Stats struct {
 	// WriteErrors is the number of datagrams whose write failed, for
 	// example because no agent was listening.
 	WriteErrors uint64
+	// Discarded is the number of queued metrics that were never written
+	// because the reporter shut down first (Shutdown's context ended).
+	Discarded uint64
 	// LastWriteError is the error of the most recent failed write, or nil
 	// if none failed. The reporter never prints it.
 	LastWriteError error
@@ -71,6 +75,6 @@ func (c *counters) snapshot(q *queue) Stats {
 	if box := c.lastError.Load(); box != nil {
 		st.LastWriteError = box.err
 	}
-	st.Queued, st.DroppedFull = q.counts()
+	st.Queued, st.DroppedFull, st.Discarded = q.counts()
 	return st
 }
