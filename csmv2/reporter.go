@@ -124,10 +124,13 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 // stops the reporter: its goroutine ends and its socket is closed. As the
 // reporter is the process's, this stops the reporting of aws-sdk-go v1
 // clients too. Metrics produced afterwards are dropped (counted in
-// DroppedFull); Start or Enable starts a new reporter. Shutdown returns
-// ctx.Err() if ctx ended before everything queued was written; the reporter
-// stops either way. A program need not call it: the datagrams of a call
-// made while no other call ran are written before the call returns.
+// DroppedFull), also those of clients made earlier with this reporter's
+// middleware: Start or Enable starts a new reporter, whose middleware a
+// client needs (a new config from Enable, or AddMiddleware again) to be
+// reported. Shutdown returns ctx.Err() if ctx ended before everything
+// queued was written; the reporter stops either way. A program need not
+// call it: the datagrams of a call made while no other call ran are
+// written before the call returns (on Linux).
 func (rep *Reporter) Shutdown(ctx context.Context) error {
 	if rep == nil {
 		return nil
@@ -141,6 +144,7 @@ func (rep *Reporter) Shutdown(ctx context.Context) error {
 //
 // Every metric the middleware produces is counted exactly once as Queued,
 // DroppedFull or DroppedPaused. Every queued metric is, once written or
-// failed, counted exactly once as Sent or WriteErrors; LastWriteError keeps
+// failed, counted exactly once as Sent or WriteErrors (or Discarded, if the
+// reporter shut down before writing it); LastWriteError keeps
 // the error of the most recent failed write.
 type Stats = report.Stats
