@@ -8,6 +8,7 @@ import "github.com/opencsm/csm-go/report"
 //
 // Every metric the SDK handlers produce is counted exactly once as Queued,
 // DroppedFull or DroppedPaused. Every queued metric is, once written or
-// failed, counted exactly once as Sent or WriteErrors; LastWriteError keeps
+// failed, counted exactly once as Sent or WriteErrors (or Discarded, if the
+// reporter shut down before writing it); LastWriteError keeps
 // the error of the most recent failed write.
 type Stats = report.Stats
