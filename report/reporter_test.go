@@ -67,6 +67,11 @@ func TestCallWritesItsOwnDatagrams(t *testing.T) {
 	if !rep.w.sender.canSkipWait() {
 		t.Skip("calls write their own datagrams only with sendmmsg")
 	}
+	// Stop the sender goroutine where it sleeps, as a call finds it when
+	// no call ran for a while: running, it could take the attempt below
+	// before the call ends, when its first look at the queue comes late.
+	close(rep.stop)
+	<-rep.done
 	attempt, call := callMetrics()
 	rep.Push(&attempt)
 	assert.Zero(t, rep.Stats().Sent, "an attempt waits for its call's end")
@@ -78,6 +83,8 @@ func TestCallWritesItsOwnDatagrams(t *testing.T) {
 
 	// The next call ends within denseGap of the first: it wakes the
 	// sender rather than write.
+	rep.stop, rep.done = make(chan struct{}), make(chan struct{})
+	go rep.run()
 	rep.Push(&attempt)
 	rep.Push(&call)
 	require.NoError(t, rep.Flush(context.Background()))
