@@ -271,11 +271,15 @@ func (q *queue) stopLinger() {
 
 // wait blocks until it is woken (see wakeSender) or stop is closed, and
 // reports whether it was woken. It returns at once, without sleeping, if a
-// record is queued.
+// record was queued while the sender was awake.
 func (q *queue) wait(stop <-chan struct{}) bool {
 	q.mu.Lock()
-	if q.count > 0 {
-		q.sleeping = false
+	// Records queued while the sender was awake (lingering) are its own
+	// to write: no call will wake it for them. Records queued while it
+	// slept, as at its start, are left to the call that ends, or to the
+	// push that wakes it: taking an attempt here would let its call find
+	// the sender awake and leave it, unwritten, to a program that exits.
+	if q.count > 0 && !q.sleeping {
 		q.mu.Unlock()
 		return true
 	}

@@ -259,3 +259,29 @@ func BenchmarkQueuePushParallel(b *testing.B) {
 	// refusals per push.
 	b.ReportMetric(float64(dropped-dropped0)/float64(b.N), "refused/op")
 }
+
+// TestSenderLeavesWhatWasQueuedWhileItSlept: a record queued while the
+// sender slept (as at its start) is the pusher's to write or to wake the
+// sender for; the sender does not take it on its own. Taking an attempt
+// would let its call find the sender awake and leave the call's datagram
+// to a sender that a program's exit may stop. A record queued while the
+// sender was awake is the sender's.
+func TestSenderLeavesWhatWasQueuedWhileItSlept(t *testing.T) {
+	stopped := make(chan struct{})
+	close(stopped)
+	attempt, _ := callMetrics()
+
+	q := newQueue(8) // the sender starts asleep
+	ok, idle := q.add(&attempt)
+	require.True(t, ok)
+	require.True(t, idle)
+	assert.False(t, q.wait(stopped), "took a record queued while it slept")
+
+	q = newQueue(8)
+	q.mu.Lock()
+	q.sleeping = false // awake, lingering after a batch
+	q.mu.Unlock()
+	_, idle = q.add(&attempt)
+	require.False(t, idle)
+	assert.True(t, q.wait(stopped), "left a record queued while it was awake")
+}
