@@ -132,6 +132,7 @@ func (noBackoff) BackoffDelay(int, error) (time.Duration, error) { return 0, nil
 
 // serializeJSONRPC builds the request: a POST of "{}" to the endpoint.
 type serializeJSONRPC struct {
+	scheme       string // "https" if empty
 	host, target string
 }
 
@@ -142,7 +143,10 @@ func (s serializeJSONRPC) HandleSerialize(ctx context.Context, in middleware.Ser
 ) {
 	req := in.Request.(*smithyhttp.Request)
 	req.Method = http.MethodPost
-	req.URL.Scheme, req.URL.Host, req.URL.Path = "https", s.host, "/"
+	req.URL.Scheme, req.URL.Host, req.URL.Path = s.scheme, s.host, "/"
+	if req.URL.Scheme == "" {
+		req.URL.Scheme = "https"
+	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", s.target)
 	req, err := req.SetStream(bytes.NewReader([]byte("{}")))

@@ -1,10 +1,7 @@
 package csmv2_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -189,14 +186,16 @@ func (c *exampleClient) Call(ctx context.Context, operation string) error {
 		stack.Initialize.Add(&awsmiddleware.RegisterServiceMetadata{
 			ServiceID: "Example", SigningName: "example", Region: c.cfg.Region, OperationName: operation,
 		}, middleware.Before),
-		stack.Serialize.Add(exampleSerializer{endpoint: c.endpoint}, middleware.After),
-		stack.Build.Add(examplePayloadHash{}, middleware.After),
+		stack.Serialize.Add(serializeJSONRPC{
+			scheme: c.endpoint.Scheme, host: c.endpoint.Host, target: "Example." + operation,
+		}, middleware.After),
+		stack.Build.Add(payloadHash{}, middleware.After),
 		stack.Finalize.Add(retry.NewAttemptMiddleware(retry.NewStandard(), smithyhttp.RequestCloner), middleware.After),
 		stack.Finalize.Add(v4.NewSignHTTPRequestMiddleware(v4.SignHTTPRequestMiddlewareOptions{
 			CredentialsProvider: c.cfg.Credentials, Signer: v4.NewSigner(),
 		}), middleware.After),
 		awsmiddleware.AddRawResponseToMetadata(stack),
-		stack.Deserialize.Add(exampleDeserializer{}, middleware.After),
+		stack.Deserialize.Add(deserializeJSONRPC{}, middleware.After),
 	}
 	for _, err := range steps {
 		if err != nil {
@@ -211,56 +210,4 @@ func (c *exampleClient) Call(ctx context.Context, operation string) error {
 	handler := middleware.DecorateHandler(smithyhttp.NewClientHandler(http.DefaultClient), stack)
 	_, _, err := handler.Handle(ctx, struct{}{})
 	return err
-}
-
-// exampleSerializer makes the request: a POST of "{}" to the endpoint.
-type exampleSerializer struct{ endpoint *url.URL }
-
-func (exampleSerializer) ID() string { return "OperationSerializer" }
-
-func (s exampleSerializer) HandleSerialize(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (
-	middleware.SerializeOutput, middleware.Metadata, error,
-) {
-	req := in.Request.(*smithyhttp.Request)
-	req.Method = http.MethodPost
-	req.URL.Scheme, req.URL.Host, req.URL.Path = s.endpoint.Scheme, s.endpoint.Host, "/"
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req, err := req.SetStream(bytes.NewReader([]byte("{}")))
-	if err != nil {
-		return middleware.SerializeOutput{}, middleware.Metadata{}, err
-	}
-	in.Request = req
-	return next.HandleSerialize(ctx, in)
-}
-
-// examplePayloadHash gives the signer the hash of the body, "{}".
-type examplePayloadHash struct{}
-
-func (examplePayloadHash) ID() string { return "ExamplePayloadHash" }
-
-func (examplePayloadHash) HandleBuild(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (
-	middleware.BuildOutput, middleware.Metadata, error,
-) {
-	sum := sha256.Sum256([]byte("{}"))
-	return next.HandleBuild(v4.SetPayloadHash(ctx, hex.EncodeToString(sum[:])), in)
-}
-
-// exampleDeserializer fails the call on an error status.
-type exampleDeserializer struct{}
-
-func (exampleDeserializer) ID() string { return "OperationDeserializer" }
-
-func (exampleDeserializer) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
-	middleware.DeserializeOutput, middleware.Metadata, error,
-) {
-	out, metadata, err := next.HandleDeserialize(ctx, in)
-	if err != nil {
-		return out, metadata, err
-	}
-	resp := out.RawResponse.(*smithyhttp.Response)
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return out, metadata, &smithyhttp.ResponseError{Response: resp, Err: fmt.Errorf("status %d", resp.StatusCode)}
-	}
-	return out, metadata, nil
 }
