@@ -83,15 +83,22 @@ func LoadSettings() (Settings, error) {
 			return parseSettings(os.Getenv, configFile{}, configFile{})
 		}
 	}
-	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
-	if err != nil {
-		return Settings{}, err
-	}
-	credentials, err := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	config, credentials, err := readSharedFiles()
 	if err != nil {
 		return Settings{}, err
 	}
 	return parseSettings(os.Getenv, config, credentials)
+}
+
+// readSharedFiles reads the shared config and credentials files.
+func readSharedFiles() (config, credentials configFile, err error) {
+	if config, err = readConfigFile("AWS_CONFIG_FILE", "config"); err != nil {
+		return configFile{}, configFile{}, err
+	}
+	if credentials, err = readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
+		return configFile{}, configFile{}, err
+	}
+	return config, credentials, nil
 }
 
 // readConfigFile reads the file the environment variable env names, else
@@ -426,11 +433,7 @@ func LoadSDKSettings() (Settings, error) {
 	if os.Getenv(envEnabled) != "" {
 		return parseSettings(os.Getenv, configFile{}, configFile{})
 	}
-	config, err := readConfigFile("AWS_CONFIG_FILE", "config")
-	if err != nil {
-		return Settings{}, err
-	}
-	credentials, err := readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+	config, credentials, err := readSharedFiles()
 	if err != nil {
 		return Settings{}, err
 	}
