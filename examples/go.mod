@@ -11,7 +11,6 @@ require (
 	github.com/opencsm/csm-go/cmd/csmtail v0.1.0
 	github.com/opencsm/csm-go/csmv2 v0.1.0
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/term v0.29.0
 )
 
 require (
@@ -34,6 +33,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
+	golang.org/x/term v0.29.0 // indirect
 	google.golang.org/protobuf v1.36.1 // indirect
 )
 

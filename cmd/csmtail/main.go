@@ -21,8 +21,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"golang.org/x/term"
-
 	"github.com/opencsm/csm-go/cmd/csmtail/tail"
 )
 
@@ -32,23 +30,8 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	out, in := int(os.Stdout.Fd()), int(os.Stdin.Fd())
-	env := tail.Env{
-		Stdout:   os.Stdout,
-		Stderr:   os.Stderr,
-		Terminal: term.IsTerminal(out),
-		TermSize: func() (int, int, error) { return term.GetSize(out) },
-	}
-	if env.Terminal && term.IsTerminal(in) {
-		env.Keys = os.Stdin
-		env.MakeRaw = func() (func(), error) {
-			old, err := term.MakeRaw(in)
-			if err != nil {
-				return nil, err
-			}
-			return func() { _ = term.Restore(in, old) }, nil
-		}
-	}
+	env := tail.Env{Stdout: os.Stdout, Stderr: os.Stderr}
+	env.UseTerminal(os.Stdout, os.Stdin)
 	code := tail.Run(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)

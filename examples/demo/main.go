@@ -37,8 +37,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/opencsm/csm-go/cmd/csmtail/tail"
 	"github.com/opencsm/csm-go/csm"
 )
@@ -103,21 +101,9 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout,
 		Conn:   conn,
 		Ready:  func(r *tail.Receiver) { ready <- r },
 	}
-	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fd := int(f.Fd())
-		env.Terminal = true
-		env.TermSize = func() (int, int, error) { return term.GetSize(fd) }
-		if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
-			// The live view's keys: sort, timing, and q to stop early.
-			env.Keys = os.Stdin
-			env.MakeRaw = func() (func(), error) {
-				old, err := term.MakeRaw(in)
-				if err != nil {
-					return nil, err
-				}
-				return func() { _ = term.Restore(in, old) }, nil
-			}
-		}
+	if f, ok := stdout.(*os.File); ok {
+		// The live view, and its keys: sort, timing, and q to stop early.
+		env.UseTerminal(f, os.Stdin)
 	}
 	// q in the live view ends csmtail, and the calls with it.
 	calls, stopCalls := context.WithCancel(ctx)
