@@ -99,26 +99,66 @@ func deafSocket(b *testing.B) string {
 // runBatched runs call b.N times in batches of benchBatch, draining the
 // reporter with the timer stopped between batches, and reports the metrics
 // dropped per call, failing if any was: a dropped metric costs less than a
-// sent one, so a figure with drops is not the reporter's cost.
+// sent one, so a figure with drops is not the reporter's cost. Besides
+// ns/op it reports cpu-ns/op, the calling thread's CPU time per call, where
+// it can be read (Linux): on a busy machine wall-clock time also counts the
+// time the thread waited for a core.
 func runBatched(b *testing.B, r benchReporter, call func()) {
 	r.drain(b)
 	before := r.dropped()
+	var cpu batchCPU
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i > 0 && i%benchBatch == 0 {
+	for done := 0; done < b.N; done += benchBatch {
+		if done > 0 {
 			b.StopTimer()
 			r.drain(b)
 			b.StartTimer()
 		}
-		call()
+		n := benchBatch
+		if b.N-done < n {
+			n = b.N - done
+		}
+		cpu.start()
+		for i := 0; i < n; i++ {
+			call()
+		}
+		cpu.stop(n)
 	}
 	b.StopTimer()
+	cpu.report(b)
 	r.drain(b)
 	dropped := r.dropped() - before
 	b.ReportMetric(float64(dropped)/float64(b.N), "drops/op")
 	if dropped > 0 {
 		b.Fatalf("%d metrics dropped: this is not the cost of sending them", dropped)
+	}
+}
+
+// batchCPU sums the calling thread's CPU time over batches of calls, leaving
+// out a batch whose goroutine moved to another thread.
+type batchCPU struct {
+	tid      int
+	at       time.Duration
+	ok       bool
+	cpu      time.Duration
+	cpuCalls int
+}
+
+func (c *batchCPU) start() { c.tid, c.at, c.ok = reporttest.ThreadCPU() }
+
+func (c *batchCPU) stop(calls int) {
+	tid, at, ok := reporttest.ThreadCPU()
+	if ok && c.ok && tid == c.tid {
+		c.cpu += at - c.at
+		c.cpuCalls += calls
+	}
+}
+
+// report reports cpu-ns/op, if the thread's CPU time could be read.
+func (c *batchCPU) report(b *testing.B) {
+	if c.cpuCalls > 0 {
+		b.ReportMetric(float64(c.cpu.Nanoseconds())/float64(c.cpuCalls), "cpu-ns/op")
 	}
 }
 

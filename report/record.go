@@ -45,8 +45,9 @@ func (m *Metric) recordSize() int {
 // putRecord writes m's record, of m.recordSize() bytes, into b.
 func (m *Metric) putRecord(b []byte) {
 	b = b[:len(b):len(b)]
+	nums := b[:recordAddr]
 	for i, v := range m.numbers() {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+		binary.LittleEndian.PutUint64(nums[8*i:8*i+8], uint64(v))
 	}
 	b[recordAddr] = 0
 	if ip := m.DestinationIP; ip.IsValid() {
@@ -59,8 +60,12 @@ func (m *Metric) putRecord(b []byte) {
 	}
 	at := recordFixed
 	for _, s := range m.stringPtrs() {
-		binary.LittleEndian.PutUint16(b[at:], uint16(len(*s)))
-		at += 2 + copy(b[at+2:], *s)
+		n := len(*s)
+		b[at], b[at+1] = byte(n), byte(n>>8)
+		at += 2
+		if n > 0 {
+			at += copy(b[at:], *s)
+		}
 	}
 }
 

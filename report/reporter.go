@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,6 +186,9 @@ func (rep *Reporter) drain() bool {
 			return any
 		}
 		any = true
+		// Let the goroutines waiting for this one's processor (the API
+		// calls, with GOMAXPROCS=1) run between batches.
+		runtime.Gosched()
 	}
 }
 

@@ -35,7 +35,9 @@ func newSender(conn *net.UDPConn) *sender {
 	// Elsewhere than on Linux, x/net writes one message per call anyway,
 	// or none at all.
 	if runtime.GOOS == "linux" {
-		if conn.RemoteAddr().(*net.UDPAddr).IP.To4() != nil {
+		if w := newRawBatchWriter(conn); w != nil {
+			s.batch = w
+		} else if conn.RemoteAddr().(*net.UDPAddr).IP.To4() != nil {
 			s.batch = ipv4.NewPacketConn(conn)
 		} else {
 			s.batch = ipv6.NewPacketConn(conn)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/opencsm/csm-go/csmv2"
 	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // callerCostBatch is how many calls a batch of BenchmarkCallerCost makes
@@ -150,13 +151,13 @@ func (impl *callerCostImpl) reset(b *testing.B) {
 // collector) is charged alike. A batch whose goroutine moved to another
 // thread is left out of the CPU time.
 func (impl *callerCostImpl) batch(b *testing.B, n int) {
-	tid0, cpu0, ok0 := threadCPU()
+	tid0, cpu0, ok0 := reporttest.ThreadCPU()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		impl.call()
 	}
 	impl.wall += time.Since(start)
-	tid1, cpu1, ok1 := threadCPU()
+	tid1, cpu1, ok1 := reporttest.ThreadCPU()
 	impl.calls += n
 	if ok0 && ok1 && tid0 == tid1 {
 		impl.cpu += cpu1 - cpu0

@@ -1,0 +1,116 @@
+//go:build linux && (amd64 || arm64)
+
+package report
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/net/ipv4"
+)
+
+// mmsghdr is Linux's struct mmsghdr.
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	len uint32
+}
+
+// rawBatchWriter writes datagrams to a connected socket with sendmmsg(2),
+// always with MSG_DONTWAIT, as a raw system call: one the Go scheduler does
+// not see. x/net's ipv4.PacketConn makes the same call as an ordinary
+// system call; while the sender goroutine is in a long one (tens of
+// datagrams to a busy agent), the scheduler hands its processor to another
+// thread, which spins looking for work on the cores the API calls need.
+// BENCHMARKS.md has the measurement. A raw call is safe here because it
+// never blocks: with a full socket buffer it returns EAGAIN, and a writer
+// that must wait for room waits in the network poller, as net.Conn.Write
+// does. It holds its processor for at most maxBatch datagrams; the sender
+// goroutine yields between batches.
+type rawBatchWriter struct {
+	rc   syscall.RawConn
+	hdrs [maxBatch]mmsghdr
+	iovs [maxBatch]syscall.Iovec
+
+	// The call in progress, for write, which rc.Write calls: a method
+	// value made once, so that a write allocates nothing.
+	count int
+	flags int
+	wait  bool
+	n     int
+	errno syscall.Errno
+	write func(fd uintptr) bool
+	// full, if set, is called when a write finds the buffer full and
+	// waits: tests set it.
+	full func()
+}
+
+// newRawBatchWriter returns a rawBatchWriter for conn, a connected datagram
+// socket, or nil if conn has no descriptor to write to.
+func newRawBatchWriter(conn syscall.Conn) batchWriter {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	w := &rawBatchWriter{rc: rc}
+	w.write = w.writeFD
+	return w
+}
+
+// WriteBatch writes the first buffer of each of ms (at most maxBatch) as a
+// datagram and returns how many were written. Without MSG_DONTWAIT in
+// flags it waits for room in the socket's buffer.
+func (w *rawBatchWriter) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
+	if len(ms) > maxBatch {
+		ms = ms[:maxBatch]
+	}
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	for i := range ms {
+		b := ms[i].Buffers[0]
+		w.iovs[i] = syscall.Iovec{}
+		if len(b) > 0 {
+			w.iovs[i].Base = &b[0]
+		}
+		w.iovs[i].SetLen(len(b))
+		w.hdrs[i] = mmsghdr{}
+		w.hdrs[i].hdr.Iov = &w.iovs[i]
+		w.hdrs[i].hdr.Iovlen = 1
+	}
+	w.count, w.flags = len(ms), flags|syscall.MSG_DONTWAIT
+	w.wait = flags&syscall.MSG_DONTWAIT == 0
+	err := w.rc.Write(w.write)
+	runtime.KeepAlive(ms)
+	for i := range ms {
+		w.iovs[i].Base = nil // keeps no datagram alive
+	}
+	n, errno := w.n, w.errno
+	w.n, w.errno = 0, 0
+	switch {
+	case err != nil:
+		return 0, err
+	case errno != 0:
+		return 0, os.NewSyscallError("sendmmsg", errno)
+	}
+	return n, nil
+}
+
+// writeFD makes the system call on the socket's descriptor, and reports
+// whether it is done: not when it must wait for room.
+func (w *rawBatchWriter) writeFD(fd uintptr) bool {
+	r, _, errno := syscall.RawSyscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(w.count), uintptr(w.flags), 0, 0)
+	if errno != 0 {
+		w.n, w.errno = 0, errno
+		if w.wait && (errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK) {
+			if w.full != nil {
+				w.full()
+			}
+			return false
+		}
+		return true
+	}
+	w.n, w.errno = int(r), 0
+	return true
+}

@@ -1,0 +1,5 @@
+package report
+
+// sysSendmmsg is sendmmsg(2)'s number, which package syscall does not
+// define here.
+const sysSendmmsg = 307
