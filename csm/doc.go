@@ -156,8 +156,8 @@
 //     Flush or Shutdown before it exits.
 //   - Denser calls only queue. The first wakes the sender goroutine, which
 //     writes what is queued in batches of up to 64 datagrams per sendmmsg
-//     (one write each elsewhere than on Linux) and lingers about a
-//     millisecond before it sleeps again.
+//     (one write each elsewhere than on Linux), looks again every 2 ms
+//     while calls keep coming, and sleeps again after two empty looks.
 //
 // Stats counts what was queued, sent, dropped and failed, and keeps the last
 // write error. A program that exits right after a burst of calls, or an AWS

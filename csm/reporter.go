@@ -86,7 +86,7 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 // A program need not call it before it exits: the datagrams of a call made
 // while no other call ran are written before the call returns. A program
 // that ends right after many calls in quick succession calls Flush or
-// Shutdown, or loses the metrics of its last millisecond or so of calls.
+// Shutdown, or loses the metrics of its last few milliseconds of calls.
 func (rep *Reporter) Shutdown(ctx context.Context) error {
 	if rep == nil {
 		return nil

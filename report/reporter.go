@@ -16,7 +16,7 @@ import (
 // woken) after lingerRounds looks found nothing. BENCHMARKS.md has the
 // measurements behind the values.
 const (
-	lingerStep   = 500 * time.Microsecond
+	lingerStep   = 2 * time.Millisecond
 	lingerRounds = 2
 )
 
@@ -39,7 +39,7 @@ const denseGap = time.Millisecond
 // metrics; the sender goroutine, woken once, writes them in batches and
 // lingers briefly after each before it sleeps again. A program that exits
 // right after a burst of calls calls Flush or Shutdown first, or loses the
-// metrics of about its last millisecond of calls.
+// metrics of its last few milliseconds of calls.
 type Reporter struct {
 	clientID string
 	url      string

@@ -80,11 +80,12 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 	_ = os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 	var (
-		call  func() error
-		stats = func() csm.Stats { return csm.Stats{} }
+		call   func() error
+		stats  = func() csm.Stats { return csm.Stats{} }
+		finish = func() {}
 	)
 	switch mode {
-	case modeV1None, modeV1Original, modeV1Ours, modeV1Floor:
+	case modeV1None, modeV1Original, modeV1Ours, modeV1Floor, modeV1Batched:
 		sess, err := session.NewSession(&aws.Config{
 			Region:      aws.String(region),
 			Endpoint:    aws.String(endpoint),
@@ -116,11 +117,17 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 			Key:       map[string]*dynamodb.AttributeValue{"k": {S: aws.String("v")}},
 		}
 		call = func() error { _, err := client.GetItem(in); return err }
-		if mode == modeV1Floor {
-			write, err := floorWriter(agentAddr)
+		switch mode {
+		case modeV1Floor, modeV1Batched:
+			batch := 1
+			if mode == modeV1Batched {
+				batch = 32
+			}
+			write, flush, err := floorWriter(agentAddr, batch)
 			if err != nil {
 				return result{}, err
 			}
+			finish = flush
 			sdkCall := call
 			call = func() error {
 				err := sdkCall()
@@ -173,6 +180,7 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 	})
 	// The same settling time for every mode: the reporters finish what
 	// they queued, and it is charged to them.
+	finish()
 	time.Sleep(100 * time.Millisecond)
 	cpu := cpuTime() - before
 	if failed != nil {
@@ -194,18 +202,38 @@ var floorDatagrams = [2]string{
 		`"UserAgent":"aws-sdk-go/1.55.8 (go1.26.8; linux; amd64)","Region":"us-west-2","MaxRetriesExceeded":0}`,
 }
 
-// floorWriter returns a function that writes floorDatagrams to addr with
-// one sendmmsg.
-func floorWriter(addr string) (func(), error) {
+// floorWriter returns a function to call after each call, which writes
+// the floorDatagrams of the last batch calls to addr with one sendmmsg
+// after every batch-th call, and one that writes those of the calls since.
+func floorWriter(addr string, batch int) (write, flush func(), err error) {
 	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	conn, err := net.DialUDP("udp", nil, raddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pc := ipv4.NewPacketConn(conn)
-	msgs := []ipv4.Message{{Buffers: [][]byte{[]byte(floorDatagrams[0])}}, {Buffers: [][]byte{[]byte(floorDatagrams[1])}}}
-	return func() { _, _ = pc.WriteBatch(msgs, 0) }, nil
+	msgs := make([]ipv4.Message, 2*batch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{[]byte(floorDatagrams[i%2])}
+	}
+	pending := 0
+	flush = func() {
+		for sent := 0; sent < 2*pending; {
+			n, err := pc.WriteBatch(msgs[sent:2*pending], 0)
+			if err != nil || n <= 0 {
+				break
+			}
+			sent += n
+		}
+		pending = 0
+	}
+	write = func() {
+		if pending++; pending == batch {
+			flush()
+		}
+	}
+	return write, flush, nil
 }
