@@ -201,8 +201,9 @@ func BenchmarkHandlers(b *testing.B) {
 }
 
 // sparseGap is the pause between the calls of BenchmarkHandlersSparse:
-// longer than csm-go's sender lingers, so that every call finds it asleep.
-const sparseGap = 5 * time.Millisecond
+// longer than csm-go's sender lingers (two looks 2 ms apart), so that every
+// call finds it asleep.
+const sparseGap = 10 * time.Millisecond
 
 // BenchmarkHandlersSparse measures what the handlers add to a call that
 // comes alone (the sparse regime), timer stopped between calls: for csm-go,

@@ -14,7 +14,8 @@ import (
 const maxBatch = 64
 
 // batchWriter writes several datagrams with one system call (sendmmsg on
-// Linux); ipv4.PacketConn and ipv6.PacketConn are ones. With
+// Linux): rawBatchWriter on Linux on amd64 and arm64, x/net's
+// ipv4.PacketConn and ipv6.PacketConn elsewhere on Linux. With
 // syscall.MSG_DONTWAIT in flags it returns at once when the socket's buffer
 // is full, instead of waiting for room.
 type batchWriter interface {
