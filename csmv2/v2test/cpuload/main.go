@@ -7,13 +7,13 @@
 //   - aws-sdk-go without CSM (v1-none), with its own aws/csm (v1-aws-sdk-go)
 //     and with csm-go's csm package (v1-csm-go);
 //   - aws-sdk-go-v2 without CSM (v2-none) and with csmv2 (v2-csmv2);
-//   - aws-sdk-go without CSM, each call followed by one sendmmsg of two
-//     ready datagrams (v1-sendmmsg): the floor of writing a call's
-//     datagrams when it ends, the kernel's part;
-//   - aws-sdk-go without CSM, every 32nd call followed by one sendmmsg of
-//     the 64 ready datagrams of the last 32 calls (v1-sendmmsg-batched):
-//     the least any reporter that delivers every datagram can add, with no
-//     encoding, no queue and no goroutine to wake.
+//   - two references, through x/net's sendmmsg (an ordinary system call,
+//     which csm-go's raw one undercuts): aws-sdk-go without CSM, each call
+//     followed by one sendmmsg of two ready datagrams (v1-sendmmsg), what
+//     writing a call's datagrams when it ends costs with no encoding or
+//     queue; and every 32nd call followed by one sendmmsg of the 64 ready
+//     datagrams of the last 32 calls (v1-sendmmsg-batched), what batching
+//     costs with no goroutine to wake, at the price of exit safety.
 //
 // The CPU a reporter adds per call is its mode's CPU minus its SDK's
 // uninstrumented mode's, divided by the calls. Beside it, the share of the
@@ -192,7 +192,7 @@ func main() {
 		if len(samples[rates[0]][f.mode]) == 0 {
 			continue
 		}
-		fmt.Printf("floor, %s: added CPU per call (µs), and its ratio to the original's\n", f.what)
+		fmt.Printf("reference, %s: added CPU per call (µs), and its ratio to the original's\n", f.what)
 		for _, r := range rates {
 			floor := added(r, f.mode, modeV1None)
 			fmt.Printf("%8d  %-22s %-18s\n", r, spread(floor, "%.1f"), spread(ratio(floor, added(r, modeV1Original, modeV1None)), "%.2f"))
