@@ -22,6 +22,13 @@ type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
+// datagramConn is a connected datagram socket, such as *net.UDPConn.
+type datagramConn interface {
+	syscall.Conn
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}
+
 // sender writes datagrams to the agent's connected UDP socket. Whoever holds
 // the reporter's write token uses it: the sender goroutine, or an API call's
 // goroutine writing its own call's datagrams.
@@ -81,7 +88,13 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 			s.msgs[i].Buffers[0] = nil // keeps no datagram alive
 		}
 	}()
-	for len(msgs) > 0 {
+	for first := true; len(msgs) > 0; first = false {
+		if !first && !dontWait {
+			// The sender goroutine lets the goroutines waiting for
+			// its processor run between system calls (see
+			// rawBatchWriter).
+			runtime.Gosched()
+		}
 		n, werr := s.batch.WriteBatch(msgs, flags)
 		if n < 0 {
 			// x/net passes on sendmmsg's -1 with the error.
@@ -95,8 +108,8 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 				// the sender. An earlier datagram's failure stays.
 				return sent, failed, err
 			}
-			// Only with MSG_DONTWAIT does x/net return this; be
-			// safe and count the rest rather than spin.
+			// Only with MSG_DONTWAIT do the batch writers return
+			// this; be safe and count the rest rather than spin.
 			return sent, failed + len(msgs), werr
 		}
 		switch {

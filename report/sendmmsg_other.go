@@ -2,9 +2,7 @@
 
 package report
 
-import "syscall"
-
 // newRawBatchWriter returns nil: raw sendmmsg is written here only for
 // Linux on amd64 and arm64; elsewhere the sender uses x/net's batch writer
 // where there is one.
-func newRawBatchWriter(syscall.Conn) batchWriter { return nil }
+func newRawBatchWriter(datagramConn) batchWriter { return nil }
