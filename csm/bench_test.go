@@ -2,7 +2,6 @@ package csm_test
 
 import (
 	"context"
-	"net"
 	"reflect"
 	"runtime"
 	"testing"
@@ -44,8 +43,8 @@ type benchReporter struct {
 // tests' agent.
 func benchReporters(b *testing.B) []benchReporter {
 	reporttest.IsolateEnv(b)
-	original := startOriginal(b, deafSocket(b))
-	ours, err := csm.Start("bench", deafSocket(b))
+	original := startOriginal(b, reporttest.DeafSocket(b))
+	ours, err := csm.Start("bench", reporttest.DeafSocket(b))
 	require.NoError(b, err)
 	b.Cleanup(csm.ResetForTest)
 	none := func() uint64 { return 0 }
@@ -85,15 +84,6 @@ func drainOriginal(rep *awscsm.Reporter) func(*testing.B) {
 			runtime.Gosched()
 		}
 	}
-}
-
-// deafSocket returns the address of a UDP socket on 127.0.0.1 that is never
-// read.
-func deafSocket(b *testing.B) string {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = conn.Close() })
-	return conn.LocalAddr().String()
 }
 
 // runBatched runs call b.N times in batches of benchBatch, draining the
@@ -236,7 +226,7 @@ func BenchmarkHandlersSparse(b *testing.B) {
 // atomic load in each, and the count of the two metrics not produced.
 func BenchmarkHandlersPaused(b *testing.B) {
 	reporttest.IsolateEnv(b)
-	rep, err := csm.Start("bench", deafSocket(b))
+	rep, err := csm.Start("bench", reporttest.DeafSocket(b))
 	require.NoError(b, err)
 	b.Cleanup(csm.ResetForTest)
 	rep.Pause()

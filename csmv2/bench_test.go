@@ -111,21 +111,21 @@ func newPairRun(tb testing.TB, mode string) (func(), *report.Reporter) {
 	// The canned attempt returns fresh metadata holding the raw response,
 	// through aws-sdk-go-v2's AddRawResponseToMetadata middleware.
 	raw := rawResponseMiddleware(tb)
-	canned := deserializeFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	canned := middleware.DeserializeHandlerFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
 		return middleware.DeserializeOutput{RawResponse: resp}, middleware.Metadata{}, nil
 	})
-	sent := finalizeFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	sent := middleware.FinalizeHandlerFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
 		_, md, err := raw.HandleDeserialize(ctx, middleware.DeserializeInput{}, canned)
 		return middleware.FinalizeOutput{}, md, err
 	})
 	var inner middleware.FinalizeHandler = sent
 	if attempt != nil {
-		inner = finalizeFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		inner = middleware.FinalizeHandlerFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			return attempt.HandleFinalize(ctx, in, sent)
 		})
 	}
 	retrier := retry.NewAttemptMiddleware(retry.NewStandard(), smithyhttp.RequestCloner)
-	attempts := initializeFunc(func(ctx context.Context, _ middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+	attempts := middleware.InitializeHandlerFunc(func(ctx context.Context, _ middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
 		_, md, err := retrier.HandleFinalize(ctx, middleware.FinalizeInput{Request: req}, inner)
 		return middleware.InitializeOutput{}, md, err
 	})
@@ -157,24 +157,6 @@ func rawResponseMiddleware(tb testing.TB) middleware.DeserializeMiddleware {
 	m, ok := stack.Deserialize.Get("AddRawResponseToMetadata")
 	require.True(tb, ok)
 	return m
-}
-
-type deserializeFunc func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error)
-
-func (f deserializeFunc) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
-}
-
-type finalizeFunc func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error)
-
-func (f finalizeFunc) HandleFinalize(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
-}
-
-type initializeFunc func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error)
-
-func (f initializeFunc) HandleInitialize(ctx context.Context, in middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
 }
 
 // BenchmarkAddMiddleware measures installing the middleware, which

@@ -2,7 +2,6 @@ package v2test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -70,8 +69,8 @@ const callerCostBatch = 1000
 // machine also counts the time the thread waited for a core.
 func BenchmarkCallerCost(b *testing.B) {
 	reporttest.IsolateEnv(b)
-	original := startOriginal(b, deafSocket(b))
-	rep, err := csmv2.Start(testClientID, deafSocket(b))
+	original := startOriginal(b, reporttest.DeafSocket(b))
+	rep, err := csmv2.Start(testClientID, reporttest.DeafSocket(b))
 	require.NoError(b, err)
 	b.Cleanup(report.ResetForTest)
 
@@ -195,15 +194,6 @@ func (impl *callerCostImpl) reportDrops(b *testing.B, unit string) {
 	if lost != 0 {
 		b.Fatalf("%s: %d metrics dropped or not written: not a no-drop figure", impl.name, lost)
 	}
-}
-
-// deafSocket returns the address of a UDP socket on 127.0.0.1 that is never
-// read: the kernel takes the datagrams and drops what overflows its buffer.
-func deafSocket(b *testing.B) string {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = conn.Close() })
-	return conn.LocalAddr().String()
 }
 
 // drainOriginal returns a function that waits until the original
@@ -344,21 +334,21 @@ func newV2PairRun(b *testing.B, c *capturedV2Call, rep *csmv2.Reporter) func() {
 		require.True(b, ok)
 	}
 
-	canned := deserializeFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	canned := middleware.DeserializeHandlerFunc(func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
 		return middleware.DeserializeOutput{RawResponse: c.resp}, middleware.Metadata{}, nil
 	})
-	sent := finalizeFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	sent := middleware.FinalizeHandlerFunc(func(ctx context.Context, _ middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
 		_, md, err := raw.HandleDeserialize(ctx, middleware.DeserializeInput{}, canned)
 		return middleware.FinalizeOutput{}, md, err
 	})
 	var inner middleware.FinalizeHandler = sent
 	if attempt != nil {
-		inner = finalizeFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		inner = middleware.FinalizeHandlerFunc(func(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			return attempt.HandleFinalize(ctx, in, sent)
 		})
 	}
 	retrier := retry.NewAttemptMiddleware(retry.NewStandard(), smithyhttp.RequestCloner)
-	attempts := initializeFunc(func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
+	attempts := middleware.InitializeHandlerFunc(func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
 		_, md, err := retrier.HandleFinalize(c.finalizeCtx, middleware.FinalizeInput{Request: c.req}, inner)
 		return middleware.InitializeOutput{}, md, err
 	})
@@ -373,22 +363,4 @@ func newV2PairRun(b *testing.B, c *capturedV2Call, rep *csmv2.Reporter) func() {
 			b.Fatal(err)
 		}
 	}
-}
-
-type deserializeFunc func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error)
-
-func (f deserializeFunc) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
-}
-
-type finalizeFunc func(context.Context, middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error)
-
-func (f finalizeFunc) HandleFinalize(ctx context.Context, in middleware.FinalizeInput) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
-}
-
-type initializeFunc func(context.Context, middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error)
-
-func (f initializeFunc) HandleInitialize(ctx context.Context, in middleware.InitializeInput) (middleware.InitializeOutput, middleware.Metadata, error) {
-	return f(ctx, in)
 }

@@ -130,6 +130,19 @@ func NewSink(t testing.TB) *Agent {
 	return a
 }
 
+// DeafSocket opens a UDP socket on 127.0.0.1 that is never read, closed
+// when the test ends, and returns its address: the kernel takes the
+// datagrams sent to it and drops what overflows its buffer, so that a
+// benchmark's reporters write as to an agent while no agent competes for the
+// machine's cores.
+func DeafSocket(t testing.TB) string {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn.LocalAddr().String()
+}
+
 // KeepDatagrams sets whether the agent keeps the datagrams it receives from
 // now on, or only counts them.
 func (a *Agent) KeepDatagrams(keep bool) {
