@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/report/reporttest"
 )
 
 // sparseFloorGap is the pause before each operation of
@@ -32,10 +34,7 @@ const sparseFloorGap = 10 * time.Millisecond
 // Run it with a fixed count, such as -benchtime 300x.
 func BenchmarkSparseFloor(b *testing.B) {
 	b.Run("op=send", func(b *testing.B) {
-		deaf, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		require.NoError(b, err)
-		defer deaf.Close()
-		conn, err := net.DialUDP("udp", nil, deaf.LocalAddr().(*net.UDPAddr))
+		conn, err := net.DialUDP("udp", nil, mustResolve(b, reporttest.DeafSocket(b)))
 		require.NoError(b, err)
 		defer conn.Close()
 		s := newSender(conn)
