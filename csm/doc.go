@@ -145,19 +145,20 @@
 //     (4 MiB by default; at least 16 KiB, at most 64 MiB). When it is full,
 //     the metric is dropped and counted in Stats.DroppedFull: the call never
 //     waits.
-//   - On Linux, when calls come one at a time (the sender goroutine asleep,
-//     the previous such call at least a millisecond ago), the call that ends
-//     writes its own datagrams, encoded by hand (byte for byte what
-//     encoding/json writes), with one sendmmsg that never waits for room in
-//     the socket buffer: they are in the kernel before the call returns, so
-//     a command-line tool or a job that returns from main, or calls
-//     os.Exit, right after its calls loses nothing, with no Flush. Elsewhere
-//     the call wakes the sender goroutine instead, and such a program calls
-//     Flush or Shutdown before it exits.
+//   - On Linux, when calls come one at a time (the sender goroutine not
+//     writing, the previous such call at least a millisecond ago), the call
+//     that ends writes its own datagrams, encoded by hand (byte for byte
+//     what encoding/json writes), with sendmmsg calls that never wait for
+//     room in the socket buffer: they are in the kernel before the call
+//     returns, so a command-line tool or a job that returns from main, or
+//     calls os.Exit, right after its calls loses nothing, with no Flush. So
+//     does a call whose credentials came from an STS call made inside it.
+//     Elsewhere the call wakes the sender goroutine instead, and such a
+//     program calls Flush or Shutdown before it exits.
 //   - Denser calls only queue. The first wakes the sender goroutine, which
-//     writes what is queued in batches of up to 64 datagrams per sendmmsg
-//     (one write each elsewhere than on Linux), looks again every 2 ms
-//     while calls keep coming, and sleeps again after two empty looks.
+//     writes what is queued in sendmmsg calls of up to 16 datagrams (one
+//     write each elsewhere than on Linux), looks again every 2 ms while
+//     calls keep coming, and sleeps again after two empty looks.
 //
 // Stats counts what was queued, sent, dropped and failed, and keeps the last
 // write error. A program that exits right after a burst of calls, or an AWS

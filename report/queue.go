@@ -86,14 +86,30 @@ func newQueue(capacity int) *queue {
 // push writes m's record into the ring, without blocking, and reports
 // whether there was room. It cuts m's strings to their limits.
 func (q *queue) push(m *Metric) bool {
-	ok, _ := q.add(m)
+	ok, _, _ := q.add(m)
 	return ok
 }
 
-// add is push that also reports whether the sender goroutine was asleep
-// when the record went in. It never wakes the sender: the API call's end
-// decides who writes (see Reporter.Push).
-func (q *queue) add(m *Metric) (ok, idle bool) {
+// senderState is what the sender goroutine was doing when a record was
+// pushed.
+type senderState uint8
+
+const (
+	// senderBusy: writing, or about to look at the queue, or gone.
+	senderBusy senderState = iota
+	// senderLingering: waiting for its next look at the queue.
+	senderLingering
+	// senderAsleep: waiting to be woken.
+	senderAsleep
+)
+
+// add is push that also reports what the sender goroutine was doing when
+// the record went in, and the number of records written once every record
+// pushed so far (this one included) is: the target of the call that ends
+// with this record (see Reporter.PushCall). It never wakes a sleeping
+// sender for an ApiCall metric, queued or dropped: the API call's end
+// decides who writes.
+func (q *queue) add(m *Metric) (ok bool, state senderState, target uint64) {
 	size := m.recordSize()
 	need := recordHeader + size
 	q.mu.Lock()
@@ -103,18 +119,25 @@ func (q *queue) add(m *Metric) (ok, idle bool) {
 	}
 	if at < 0 {
 		q.dropped++
-		// Records that wait for their call's end could fill the ring
-		// with the sender asleep (a tiny queue, say): wake it.
-		q.wakeLocked()
+		if q.closed || m.Kind != KindAPICall {
+			// Records that wait for their call's end could fill the
+			// ring with the sender asleep (a tiny queue, say): wake it.
+			q.wakeLocked()
+			q.mu.Unlock()
+			return false, senderBusy, 0
+		}
+		// A dropped ApiCall still ends its call, whose attempts may be
+		// queued.
+		state, target = q.stateLocked(), q.written+uint64(q.count)
 		q.mu.Unlock()
-		return false, false
+		return false, state, target
 	}
 	binary.LittleEndian.PutUint16(q.buf[at:], uint16(size))
 	m.putRecord(q.buf[at+recordHeader : at+need])
 	q.head = at + need
 	q.count++
 	q.queued++
-	idle = q.sleeping
+	state, target = q.stateLocked(), q.written+uint64(q.count)
 	if q.lingering && q.count >= q.maxCount/4 {
 		q.lingering = false
 		select {
@@ -123,7 +146,26 @@ func (q *queue) add(m *Metric) (ok, idle bool) {
 		}
 	}
 	q.mu.Unlock()
-	return true, idle
+	return true, state, target
+}
+
+// stateLocked returns what the sender goroutine is doing. mu must be held.
+func (q *queue) stateLocked() senderState {
+	switch {
+	case q.sleeping:
+		return senderAsleep
+	case q.lingering:
+		return senderLingering
+	}
+	return senderBusy
+}
+
+// pending reports whether fewer than target records were written (or
+// failed) so far.
+func (q *queue) pending(target uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.written < target
 }
 
 // wakeSender wakes the sender goroutine if it sleeps.

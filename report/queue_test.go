@@ -272,16 +272,16 @@ func TestSenderLeavesWhatWasQueuedWhileItSlept(t *testing.T) {
 	attempt, _ := callMetrics()
 
 	q := newQueue(8) // the sender starts asleep
-	ok, idle := q.add(&attempt)
+	ok, state, _ := q.add(&attempt)
 	require.True(t, ok)
-	require.True(t, idle)
+	require.Equal(t, senderAsleep, state)
 	assert.False(t, q.wait(stopped), "took a record queued while it slept")
 
 	q = newQueue(8)
 	q.mu.Lock()
-	q.sleeping = false // awake, lingering after a batch
+	q.sleeping, q.lingering = false, true // awake, lingering after a batch
 	q.mu.Unlock()
-	_, idle = q.add(&attempt)
-	require.False(t, idle)
+	_, state, _ = q.add(&attempt)
+	require.Equal(t, senderLingering, state)
 	assert.True(t, q.wait(stopped), "left a record queued while it was awake")
 }

@@ -21,9 +21,10 @@ const (
 )
 
 // denseGap is the shortest time between the ends of two API calls that find
-// the sender asleep for the second to write its own datagrams; a call that
-// ends sooner after the previous one wakes the sender instead, which then
-// takes the dense calls in batches while it lingers.
+// the sender not writing for the second to write its own datagrams; a call
+// that ends sooner after the previous one leaves its datagrams to the
+// sender, which then takes the dense calls in batches while it lingers,
+// unless it contains the previous one (see PushCall).
 const denseGap = time.Millisecond
 
 // Reporter queues the metrics of API calls and sends them to the CSM agent.
@@ -32,10 +33,10 @@ const denseGap = time.Millisecond
 // concurrent use.
 //
 // Who writes a datagram depends on how dense the calls are. A call that
-// ends while the sender goroutine sleeps, and not right after another such
-// call, writes its own datagrams, with one system call and without waiting
-// for room in the socket's buffer: a program that returns from main right
-// after such a call has sent its metrics. Denser calls only queue their
+// ends while the sender goroutine is not writing, and not right after
+// another such call, writes its own datagrams without waiting for room in
+// the socket's buffer: a program that returns from main right after such a
+// call has sent its metrics (see PushCall). Denser calls only queue their
 // metrics; the sender goroutine, woken once, writes them in batches and
 // lingers briefly after each before it sleeps again. A program that exits
 // right after a burst of calls calls Flush or Shutdown first, or loses the
@@ -60,10 +61,11 @@ type Reporter struct {
 	// them, with w.
 	writeMu sync.Mutex
 	w       writer
-	// lastIdleEnd is when the last call ended that found the sender
-	// asleep, in nanoseconds since clockBase.
-	lastIdleEnd atomic.Int64
-	closeOnce   sync.Once
+	// lastIdleEnd and lastIdleStart are when the last call that found
+	// the sender asleep or lingering ended and began, as Ticks.
+	lastIdleEnd   atomic.Int64
+	lastIdleStart atomic.Int64
+	closeOnce     sync.Once
 }
 
 // writer is the scratch space of the write token's holder.
@@ -74,12 +76,6 @@ type writer struct {
 	encoded   []byte
 	m         Metric
 }
-
-// clockBase is the origin of the reporter's monotonic clock.
-var clockBase = time.Now()
-
-// nanotime returns the nanoseconds since clockBase, monotonic.
-func nanotime() int64 { return int64(time.Since(clockBase)) }
 
 // newReporter connects a UDP socket to url and starts the sender goroutine
 // with a queue of capacity metrics.
@@ -108,6 +104,7 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 	}
 	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
 	rep.lastIdleEnd.Store(-int64(denseGap))
+	rep.lastIdleStart.Store(-int64(denseGap))
 	go rep.run()
 	return rep, nil
 }
@@ -229,41 +226,96 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 // Push queues m without waiting for room; the queue counts the outcome. It
 // copies what it keeps, so m may be reused as soon as Push returns.
 //
-// An ApiCall metric ends its call. If the sender goroutine sleeps and the
-// previous such call did not end just before, Push writes what is queued
-// (this call's datagrams) itself, with one system call that never waits
-// for room in the socket's buffer: what the buffer cannot take now is left
-// to the sender goroutine, which it wakes. Otherwise it wakes the sender,
-// if it sleeps, and returns. An attempt's metric waits for its call's end
-// while the sender sleeps; if the call ends unreported (the reporter was
-// paused meanwhile), it waits for the next call's end, Flush or Shutdown.
+// An ApiCall metric ends its call, and Push of one is PushCall with the
+// call's start unknown: as if the call began as it ended. An attempt's
+// metric waits for its call's end while the sender sleeps; if the call ends
+// unreported (the reporter was paused meanwhile), it waits for the next
+// call's end, Flush or Shutdown.
 func (rep *Reporter) Push(m *Metric) {
-	ok, idle := rep.queue.add(m)
-	if ok && idle && m.Kind == KindAPICall {
-		rep.callEnded()
+	rep.push(m, false, 0)
+}
+
+// PushCall is Push for m, the ApiCall metric of a call that began at start.
+//
+// Unless the sender goroutine is writing, the call writes what is queued up
+// to its own metric (its attempts' datagrams and its own, and any left by
+// calls that ended unreported) with as few system calls as it can, none of
+// which waits for room in the socket's buffer: what the buffer cannot take
+// now is left to the sender goroutine, which it wakes. So a program that
+// returns from main right after such a call has sent its metrics. It does
+// so even if m itself was dropped because the queue was full.
+//
+// The exception is a call of a dense sequence: one that ends less than
+// denseGap after the previous call that found the sender not writing. It
+// leaves its metrics to the sender, waking it if it sleeps; the sender then
+// takes the sequence in batches while it lingers. But a call that contains
+// the previous one, having begun before it, writes its own when the sender
+// sleeps: the previous one ran inside it, as an STS call fetching the
+// call's credentials does, and a program that makes one call makes both.
+func (rep *Reporter) PushCall(m *Metric, start Tick) {
+	rep.push(m, true, start)
+}
+
+// push is Push, with the call's start when started is set.
+func (rep *Reporter) push(m *Metric, started bool, start Tick) {
+	_, state, target := rep.queue.add(m)
+	if m.Kind == KindAPICall && state != senderBusy {
+		rep.callEnded(state, started, start, target)
 	}
 }
 
-// callEnded writes the queue's records on the calling goroutine, or wakes
-// the sender, at the end of a call that found the sender asleep.
-func (rep *Reporter) callEnded() {
-	now := nanotime()
-	last := rep.lastIdleEnd.Swap(now)
-	if now-last < int64(denseGap) || !rep.writeMu.TryLock() {
-		rep.queue.wakeSender()
+// callEnded writes the queue's records up to target on the calling
+// goroutine, or leaves them to the sender, at the end of a call that found
+// the sender asleep or lingering (see PushCall).
+func (rep *Reporter) callEnded(state senderState, started bool, start Tick, target uint64) {
+	now := int64(Now())
+	if !started {
+		start = Tick(now) // unknown: as if it began as it ended
+	}
+	last, lastStart := rep.lastIdleEnd.Swap(now), rep.lastIdleStart.Swap(int64(start))
+	if denseCall(now, last, lastStart, state, start) || !rep.writeMu.TryLock() {
+		rep.wakeIfAsleep(state)
 		return
 	}
 	if !rep.w.sender.canSkipWait() {
 		// One write per datagram could wait for room: not on a call.
 		rep.writeMu.Unlock()
-		rep.queue.wakeSender()
+		rep.wakeIfAsleep(state)
 		return
 	}
-	released, taken := rep.writeOnce(true)
+	for rep.queue.pending(target) {
+		released, taken := rep.writeOnce(true)
+		if taken == 0 {
+			break // discarded by Shutdown
+		}
+		if released < taken {
+			// The socket's buffer is full: the sender takes the rest.
+			rep.writeMu.Unlock()
+			rep.queue.wakeSender()
+			return
+		}
+	}
 	rep.writeMu.Unlock()
-	if released < taken || taken == maxBatch {
-		// The socket's buffer was full, or there may be more: the
-		// sender takes the rest.
+}
+
+// denseCall reports whether a call that began at start, ended at now and
+// found the sender in state is one of a dense sequence (see PushCall): it
+// ended less than denseGap after last, the end of the previous call that
+// found the sender not writing, and it does not contain that call, which
+// began at lastStart. A call that contains the previous one (which ran
+// inside it, as an STS call fetching its credentials does) is not, when
+// the sender sleeps; when it lingers, the sender takes it with the others.
+func denseCall(now, last, lastStart int64, state senderState, start Tick) bool {
+	if now-last >= int64(denseGap) {
+		return false
+	}
+	return int64(start) >= lastStart || state != senderAsleep
+}
+
+// wakeIfAsleep wakes the sender goroutine if it was asleep when the call
+// ended; a lingering one looks at the queue soon enough.
+func (rep *Reporter) wakeIfAsleep(state senderState) {
+	if state == senderAsleep {
 		rep.queue.wakeSender()
 	}
 }

@@ -166,7 +166,7 @@ func TestCallEndingDuringShutdown(t *testing.T) {
 	require.NoError(t, err)
 	attempt, call := callMetrics()
 	rep.Push(&attempt) // queued; an attempt waits for its call's end
-	ok, _ := rep.queue.add(&call)
+	ok, _, _ := rep.queue.add(&call)
 	require.True(t, ok)
 	rep.close()
 	// The call's Push, finishing after close with the write token: what

@@ -24,3 +24,17 @@ func TestExitDeliversEverything(t *testing.T) {
 	}
 	reporttest.CheckExitDelivery(t, "./testdata/onecall", exitRuns)
 }
+
+// TestExitDeliversEverythingAssumingRole is TestExitDeliversEverything for
+// a program whose one call gets its credentials from an STS AssumeRole call
+// made inside it, which ends right before it (see
+// reporttest.CheckExitDeliveryAssumingRole): both calls' datagrams arrive.
+func TestExitDeliversEverythingAssumingRole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program 20 times")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("a call writes its own datagrams only on Linux (sendmmsg with MSG_DONTWAIT); elsewhere a program that exits calls Flush")
+	}
+	reporttest.CheckExitDeliveryAssumingRole(t, "./testdata/onecall", exitRuns/2)
+}

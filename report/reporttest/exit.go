@@ -17,15 +17,50 @@ import (
 // "exit", and checks that an agent in the test's process received exactly
 // one ApiCall and one ApiCallAttempt datagram of every run.
 //
-// The program makes one API call to the endpoint in the ENDPOINT variable,
-// with CSM enabled by the AWS_CSM_* variables this sets (a client ID per
-// run), and then ends at once, without Flush: by returning from main for
-// "return", by os.Exit for "exit". The endpoint answers 200 with a small
-// JSON body and a request ID.
+// The program makes one DynamoDB call to the endpoint in the ENDPOINT
+// variable, with CSM enabled by the AWS_CSM_* variables this sets (a client
+// ID per run), and then ends at once, without Flush: by returning from main
+// for "return", by os.Exit for "exit". The endpoint answers 200 with a
+// small JSON body and a request ID.
 func CheckExitDelivery(t *testing.T, dir string, runs int) {
+	t.Helper()
+	checkExit(t, dir, runs, nil, []string{"DynamoDB"})
+}
+
+// CheckExitDeliveryAssumingRole is CheckExitDelivery for a program run with
+// a second argument, "assume-role": its call's credentials come from an STS
+// AssumeRole call that the SDK makes, inside the call, through a client
+// that reports to CSM too. The endpoint also answers that call, and the
+// agent must receive the ApiCall and ApiCallAttempt datagrams of both calls
+// of every run.
+func CheckExitDeliveryAssumingRole(t *testing.T, dir string, runs int) {
+	t.Helper()
+	checkExit(t, dir, runs, []string{"assume-role"}, []string{"STS", "DynamoDB"})
+}
+
+// assumeRoleResponse is STS's answer to AssumeRole.
+const assumeRoleResponse = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<AssumeRoleResult>
+<Credentials><AccessKeyId>ASIAEXIT</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>` +
+	`<SessionToken>token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/exit/session</Arn>` +
+	`<AssumedRoleId>AROAEXIT:session</AssumedRoleId></AssumedRoleUser>
+</AssumeRoleResult>
+<ResponseMetadata><RequestId>ASSUMEROLEREQUEST</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`
+
+// checkExit runs the program in dir runs times with the end argument and
+// args, and checks that the agent received one ApiCall and one
+// ApiCallAttempt datagram of each of services from every run.
+func checkExit(t *testing.T, dir string, runs int, args, services []string) {
 	t.Helper()
 	program := BuildProgram(t, dir)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "" { // STS's query protocol
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprint(w, assumeRoleResponse)
+			return
+		}
 		w.Header().Set("X-Amzn-RequestId", "ONECALLREQUEST")
 		fmt.Fprint(w, `{"Item":{"k":{"S":"v"}}}`)
 	}))
@@ -40,20 +75,22 @@ func CheckExitDelivery(t *testing.T, dir string, runs int) {
 	ends := []string{"return", "exit"}
 	for i := 0; i < runs; i++ {
 		t.Setenv("AWS_CSM_CLIENT_ID", "run"+strconv.Itoa(i))
-		out, err := exec.Command(program, ends[i%2]).CombinedOutput()
+		out, err := exec.Command(program, append([]string{ends[i%2]}, args...)...).CombinedOutput()
 		require.NoError(t, err, "run %d (%s): %s", i, ends[i%2], out)
 	}
 	agent.Sync(t)
 
 	got := map[string]int{}
 	for _, e := range agent.Events(t) {
-		got[fmt.Sprint(e["ClientId"], " ", e["Type"])]++
+		got[fmt.Sprint(e["ClientId"], " ", e["Service"], " ", e["Type"])]++
 	}
 	for i := 0; i < runs; i++ {
-		for _, typ := range []string{"ApiCall", "ApiCallAttempt"} {
-			key := fmt.Sprintf("run%d %s", i, typ)
-			assert.Equal(t, 1, got[key], "%s of run %d, which ended by %s", typ, i, ends[i%2])
+		for _, service := range services {
+			for _, typ := range []string{"ApiCall", "ApiCallAttempt"} {
+				key := fmt.Sprintf("run%d %s %s", i, service, typ)
+				assert.Equal(t, 1, got[key], "%s %s of run %d, which ended by %s", service, typ, i, ends[i%2])
+			}
 		}
 	}
-	assert.Equal(t, 2*runs, agent.Len(), "datagrams received")
+	assert.Equal(t, 2*len(services)*runs, agent.Len(), "datagrams received")
 }

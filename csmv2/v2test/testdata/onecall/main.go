@@ -1,8 +1,11 @@
 // Command onecall makes one DynamoDB GetItem call through an aws-sdk-go-v2
 // client whose config went through csmv2.Enable, and ends, the way a short
 // command-line tool does: by returning from main, or with os.Exit when its
-// argument is "exit". It never calls Flush. The endpoint is its ENDPOINT
-// environment variable; CSM is set up by the AWS_CSM_* variables.
+// first argument is "exit". It never calls Flush. With a second argument,
+// "assume-role", the call's credentials come from an STS AssumeRole call
+// made through a client of the same config, as a tool that assumes a role
+// gets them. The endpoint of both is its ENDPOINT environment variable; CSM
+// is set up by the AWS_CSM_* variables.
 package main
 
 import (
@@ -13,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/opencsm/csm-go/csmv2"
 )
@@ -34,7 +39,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	_, err = dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{
+	callCfg := cfg
+	if len(os.Args) > 2 && os.Args[2] == "assume-role" {
+		callCfg = cfg.Copy()
+		callCfg.Credentials = aws.NewCredentialsCache(
+			stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), "arn:aws:iam::123456789012:role/exit"))
+	}
+	_, err = dynamodb.NewFromConfig(callCfg).GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String("t"),
 		Key:       map[string]types.AttributeValue{"k": &types.AttributeValueMemberS{Value: "v"}},
 	})
