@@ -1,6 +1,9 @@
 package report
 
 import (
+	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +35,10 @@ func newStoppedReporter(t *testing.T, capacity int) (*Reporter, *reporttest.Agen
 	return rep, agent
 }
 
-// TestDenseCall checks which calls are left to the sender: those that end
-// less than denseGap after the previous one, unless they contain it (began
-// before it) and the sender sleeps.
+// TestDenseCall checks which calls are left to the sender: with the sender
+// asleep, those that end less than denseGap after the previous one, unless
+// they contain it (began before it); with the sender lingering, those that
+// end less than lingerStep after it.
 func TestDenseCall(t *testing.T) {
 	const (
 		lastStart = int64(time.Second)
@@ -49,12 +53,14 @@ func TestDenseCall(t *testing.T) {
 		dense bool
 	}{
 		{"alone", last + int64(denseGap), senderAsleep, Tick(last + 1), false},
-		{"alone, containing", last + 2*int64(denseGap), senderLingering, Tick(lastStart - 1), false},
+		{"alone, containing", last + int64(lingerStep), senderLingering, Tick(lastStart - 1), false},
 		{"right after, began after", soon, senderAsleep, Tick(last + 1), true},
 		{"right after, began during", soon, senderAsleep, Tick(lastStart + 1), true},
 		{"right after, began as it", soon, senderAsleep, Tick(lastStart), true},
 		{"right after, containing, sender asleep", soon, senderAsleep, Tick(lastStart - 1), false},
 		{"right after, containing, sender lingering", soon, senderLingering, Tick(lastStart - 1), true},
+		{"within a look, sender lingering", last + int64(lingerStep) - 1, senderLingering, Tick(last + 1), true},
+		{"a look after, sender lingering", last + int64(lingerStep), senderLingering, Tick(last + 1), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,7 +73,8 @@ func TestDenseCall(t *testing.T) {
 // previous call, which wrote its datagrams, and that ends right after it,
 // writes its own too: an STS call that fetches a call's credentials runs
 // inside that call, and ends less than a millisecond before it when the
-// service answers fast.
+// service answers fast. A call right after that began after the previous
+// one is left to the sender.
 func TestCallContainingWritesItsOwn(t *testing.T) {
 	rep, agent := newStoppedReporter(t, 64)
 	attempt, call := callMetrics()
@@ -77,9 +84,17 @@ func TestCallContainingWritesItsOwn(t *testing.T) {
 	rep.PushCall(&call, Now())
 	require.Equal(t, uint64(2), rep.Stats().Sent, "the inner call wrote its own")
 
+	// However slow the machine, the next calls end right after.
+	rightAfter := func() { rep.lastIdleEnd.Store(int64(Now()) + int64(time.Hour)) }
+	rightAfter()
 	rep.Push(&attempt) // the outer call's attempt
 	rep.PushCall(&call, outerStart)
 	assert.Equal(t, uint64(4), rep.Stats().Sent, "written before PushCall returned")
+
+	rightAfter()
+	rep.Push(&attempt)
+	rep.PushCall(&call, Now())
+	assert.Equal(t, uint64(4), rep.Stats().Sent, "a dense call wrote its own")
 	agent.Sync(t)
 	assert.Equal(t, 4, agent.Len())
 }
@@ -116,6 +131,37 @@ func TestCallWritesEverythingBeforeIt(t *testing.T) {
 	assert.Equal(t, uint64(attempts+1), rep.Stats().Sent, "written before PushCall returned")
 	agent.Sync(t)
 	assert.Equal(t, attempts+1, agent.Len())
+}
+
+// TestCallLeavesABacklog checks that a call writes at most maxCallBatches
+// batches before it returns, and leaves a longer backlog to the sender.
+func TestCallLeavesABacklog(t *testing.T) {
+	rep, _ := newStoppedReporter(t, 512)
+	attempt, call := callMetrics()
+	for i := 0; i < maxCallBatches*maxBatch+10; i++ {
+		rep.Push(&attempt)
+	}
+	rep.PushCall(&call, Now())
+	assert.Equal(t, uint64(maxCallBatches*maxBatch), rep.Stats().Sent)
+}
+
+// TestCallStopsWhenSendmmsgIsRefused checks that a call that finds sendmmsg
+// refused (a sandbox forbids it, write works) stops after the batch the
+// sender wrote with one write per datagram: later writes could wait for
+// room in the socket's buffer, which a call never does.
+func TestCallStopsWhenSendmmsgIsRefused(t *testing.T) {
+	rep, agent := newStoppedReporter(t, 256)
+	refused := &net.OpError{Op: "sendmmsg", Net: "udp", Err: os.NewSyscallError("sendmmsg", syscall.EPERM)}
+	rep.w.sender.batch = &fakeBatch{results: []fakeResult{{n: 0, err: refused}}}
+	attempt, call := callMetrics()
+	for i := 0; i < 2*maxBatch; i++ {
+		rep.Push(&attempt)
+	}
+	rep.PushCall(&call, Now())
+	require.False(t, rep.w.sender.canSkipWait(), "the sender fell back to one write per datagram")
+	assert.Equal(t, uint64(maxBatch), rep.Stats().Sent, "the call went on writing without sendmmsg")
+	agent.Sync(t)
+	assert.Equal(t, maxBatch, agent.Len())
 }
 
 // TestDroppedCallWritesItsAttempts checks that a call whose ApiCall metric

@@ -317,7 +317,8 @@ func (q *queue) stopLinger() {
 func (q *queue) wait(stop <-chan struct{}) bool {
 	q.mu.Lock()
 	// Records queued while the sender was awake (lingering) are its own
-	// to write: no call will wake it for them. Records queued while it
+	// to write, unless the call that ended with them wrote them: no call
+	// will wake it for them. Records queued while it
 	// slept, as at its start, are left to the call that ends, or to the
 	// push that wakes it: taking an attempt here would let its call find
 	// the sender awake and leave it, unwritten, to a program that exits.

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"sync"
@@ -21,10 +22,11 @@ const (
 )
 
 // denseGap is the shortest time between the ends of two API calls that find
-// the sender not writing for the second to write its own datagrams; a call
-// that ends sooner after the previous one leaves its datagrams to the
-// sender, which then takes the dense calls in batches while it lingers,
-// unless it contains the previous one (see PushCall).
+// the sender asleep for the second to write its own datagrams (lingerStep
+// if the sender lingers); a call that ends sooner after the previous one
+// leaves its datagrams to the sender, which then takes the dense calls in
+// batches while it lingers, unless it contains the previous one (see
+// PushCall).
 const denseGap = time.Millisecond
 
 // Reporter queues the metrics of API calls and sends them to the CSM agent.
@@ -103,8 +105,9 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 		},
 	}
 	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
-	rep.lastIdleEnd.Store(-int64(denseGap))
-	rep.lastIdleStart.Store(-int64(denseGap))
+	// As if the last call ended long ago, and began earlier still.
+	rep.lastIdleEnd.Store(-int64(time.Hour))
+	rep.lastIdleStart.Store(math.MinInt64)
 	go rep.run()
 	return rep, nil
 }
@@ -246,12 +249,15 @@ func (rep *Reporter) Push(m *Metric) {
 // so even if m itself was dropped because the queue was full.
 //
 // The exception is a call of a dense sequence: one that ends less than
-// denseGap after the previous call that found the sender not writing. It
-// leaves its metrics to the sender, waking it if it sleeps; the sender then
-// takes the sequence in batches while it lingers. But a call that contains
-// the previous one, having begun before it, writes its own when the sender
+// denseGap after the previous call that found the sender not writing (less
+// than lingerStep if the sender lingers between looks). It leaves its
+// metrics to the sender, waking it if it sleeps; the sender then takes the
+// sequence in batches while it lingers. But a call that contains the
+// previous one, having begun before it, writes its own when the sender
 // sleeps: the previous one ran inside it, as an STS call fetching the
 // call's credentials does, and a program that makes one call makes both.
+// A call writes at most maxCallBatches batches; a longer backlog is left to
+// the sender.
 func (rep *Reporter) PushCall(m *Metric, start Tick) {
 	rep.push(m, true, start)
 }
@@ -269,21 +275,29 @@ func (rep *Reporter) push(m *Metric, started bool, start Tick) {
 // the sender asleep or lingering (see PushCall).
 func (rep *Reporter) callEnded(state senderState, started bool, start Tick, target uint64) {
 	now := int64(Now())
+	// An unknown start is taken as the call's end for this call, and as
+	// the earliest start for the next: no call is taken to contain it.
+	recorded := int64(start)
 	if !started {
-		start = Tick(now) // unknown: as if it began as it ended
+		start, recorded = Tick(now), math.MinInt64
 	}
-	last, lastStart := rep.lastIdleEnd.Swap(now), rep.lastIdleStart.Swap(int64(start))
+	// Two swaps, not one atomic pair: calls that end at once may pair
+	// one's end with another's start, which only misjudges a call as
+	// dense or not.
+	last, lastStart := rep.lastIdleEnd.Swap(now), rep.lastIdleStart.Swap(recorded)
 	if denseCall(now, last, lastStart, state, start) || !rep.writeMu.TryLock() {
 		rep.wakeIfAsleep(state)
 		return
 	}
-	if !rep.w.sender.canSkipWait() {
-		// One write per datagram could wait for room: not on a call.
-		rep.writeMu.Unlock()
-		rep.wakeIfAsleep(state)
-		return
-	}
-	for rep.queue.pending(target) {
+	for batches := 0; rep.queue.pending(target); batches++ {
+		if batches == maxCallBatches || !rep.w.sender.canSkipWait() {
+			// A backlog, or one write per datagram, which could
+			// wait for room (sendmmsg turned out to be refused): not
+			// on a call. The sender takes the rest.
+			rep.writeMu.Unlock()
+			rep.queue.wakeSender()
+			return
+		}
 		released, taken := rep.writeOnce(true)
 		if taken == 0 {
 			break // discarded by Shutdown
@@ -298,18 +312,27 @@ func (rep *Reporter) callEnded(state senderState, started bool, start Tick, targ
 	rep.writeMu.Unlock()
 }
 
+// maxCallBatches bounds the batches of up to maxBatch records a call
+// writes when it ends; more queued before its own metric is a backlog,
+// left to the sender.
+const maxCallBatches = 4
+
 // denseCall reports whether a call that began at start, ended at now and
-// found the sender in state is one of a dense sequence (see PushCall): it
-// ended less than denseGap after last, the end of the previous call that
-// found the sender not writing, and it does not contain that call, which
-// began at lastStart. A call that contains the previous one (which ran
-// inside it, as an STS call fetching its credentials does) is not, when
-// the sender sleeps; when it lingers, the sender takes it with the others.
+// found the sender in state is one of a dense sequence (see PushCall).
+//
+// The sender asleep, it is if it ended less than denseGap after last, the
+// end of the previous call that found the sender not writing, unless it
+// contains that call, which began at lastStart: that one ran inside it, as
+// an STS call fetching its credentials does.
+//
+// The sender lingering, it is if it ended less than lingerStep after last:
+// the sender looks at the queue that often, and takes it with the others.
+// A call that comes alone after a batch or a Flush writes its own.
 func denseCall(now, last, lastStart int64, state senderState, start Tick) bool {
-	if now-last >= int64(denseGap) {
-		return false
+	if state == senderLingering {
+		return now-last < int64(lingerStep)
 	}
-	return int64(start) >= lastStart || state != senderAsleep
+	return now-last < int64(denseGap) && int64(start) >= lastStart
 }
 
 // wakeIfAsleep wakes the sender goroutine if it was asleep when the call
