@@ -106,7 +106,7 @@ func TestCallContainingWritesItsOwn(t *testing.T) {
 func TestCallWritesWhileSenderLingers(t *testing.T) {
 	rep, agent := newStoppedReporter(t, 64)
 	rep.queue.mu.Lock()
-	rep.queue.sleeping, rep.queue.lingering = false, true
+	rep.queue.sleeping, rep.queue.lingering, rep.queue.idleLook = false, true, true
 	rep.queue.mu.Unlock()
 	attempt, call := callMetrics()
 	rep.Push(&attempt)

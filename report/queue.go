@@ -58,9 +58,13 @@ type queue struct {
 	// wake): a push that finds the queue a quarter full wakes it early,
 	// so that a late timer on a busy machine does not let the queue fill.
 	lingering bool
-	wake      chan struct{} // capacity 1
-	waiting   bool          // a Flush waits on progress
-	progress  chan struct{} // closed and replaced by release when waiting
+	// idleLook is whether the lingering sender's last look at the queue
+	// found nothing to write: no call came for a while, and one that ends
+	// now may come alone (see Reporter.PushCall).
+	idleLook bool
+	wake     chan struct{} // capacity 1
+	waiting  bool          // a Flush waits on progress
+	progress chan struct{} // closed and replaced by release when waiting
 }
 
 func newQueue(capacity int) *queue {
@@ -97,7 +101,8 @@ type senderState uint8
 const (
 	// senderBusy: writing, or about to look at the queue, or gone.
 	senderBusy senderState = iota
-	// senderLingering: waiting for its next look at the queue.
+	// senderLingering: waiting for its next look at the queue, the last
+	// one having found nothing to write.
 	senderLingering
 	// senderAsleep: waiting to be woken.
 	senderAsleep
@@ -150,11 +155,13 @@ func (q *queue) add(m *Metric) (ok bool, state senderState, target uint64) {
 }
 
 // stateLocked returns what the sender goroutine is doing. mu must be held.
+// Lingering after a look that found something to write, it is as good as
+// busy: calls are coming, and it takes them at its next look.
 func (q *queue) stateLocked() senderState {
 	switch {
 	case q.sleeping:
 		return senderAsleep
-	case q.lingering:
+	case q.lingering && q.idleLook:
 		return senderLingering
 	}
 	return senderBusy
@@ -295,11 +302,12 @@ func (q *queue) close() {
 	q.mu.Unlock()
 }
 
-// linger marks the sender as waiting for its linger timer, and returns the
-// channel that a push sends on when the queue gets deep meanwhile.
-func (q *queue) linger() <-chan struct{} {
+// linger marks the sender as waiting for its linger timer, after a look at
+// the queue that found something to write or, if idle, nothing; it returns
+// the channel that a push sends on when the queue gets deep meanwhile.
+func (q *queue) linger(idle bool) <-chan struct{} {
 	q.mu.Lock()
-	q.lingering = true
+	q.lingering, q.idleLook = true, idle
 	q.mu.Unlock()
 	return q.wake
 }
@@ -318,10 +326,10 @@ func (q *queue) wait(stop <-chan struct{}) bool {
 	q.mu.Lock()
 	// Records queued while the sender was awake (lingering) are its own
 	// to write, unless the call that ended with them wrote them: no call
-	// will wake it for them. Records queued while it
-	// slept, as at its start, are left to the call that ends, or to the
-	// push that wakes it: taking an attempt here would let its call find
-	// the sender awake and leave it, unwritten, to a program that exits.
+	// will wake it for them. Records queued while it slept, as at its
+	// start, are left to the call that ends, or to the push that wakes
+	// it: taking an attempt here would let its call find the sender awake
+	// and leave it, unwritten, to a program that exits.
 	if q.count > 0 && !q.sleeping {
 		q.mu.Unlock()
 		return true

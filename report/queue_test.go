@@ -282,6 +282,6 @@ func TestSenderLeavesWhatWasQueuedWhileItSlept(t *testing.T) {
 	q.sleeping, q.lingering = false, true // awake, lingering after a batch
 	q.mu.Unlock()
 	_, state, _ = q.add(&attempt)
-	require.Equal(t, senderLingering, state)
+	require.Equal(t, senderBusy, state, "lingering after a look that wrote: calls are coming")
 	assert.True(t, q.wait(stopped), "left a record queued while it was awake")
 }

@@ -152,7 +152,8 @@ func (rep *Reporter) run() {
 	linger.Stop()
 	for rep.queue.wait(rep.stop) {
 		for idle := 0; idle < lingerRounds; {
-			if rep.drain() {
+			found := rep.drain()
+			if found {
 				idle = 0
 			} else {
 				idle++
@@ -160,7 +161,7 @@ func (rep *Reporter) run() {
 			linger.Reset(lingerStep)
 			select {
 			case <-linger.C:
-			case <-rep.queue.linger():
+			case <-rep.queue.linger(!found):
 				// The queue got deep before the timer fired. A
 				// tick left in the channel only makes a later look
 				// early.
