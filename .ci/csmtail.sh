@@ -47,7 +47,7 @@ export CI=${CI:-true}
 
 echo "== csmtail on its own go.mod (GOWORK=off): no SDK, no module of this repository, tidy"
 mods=$(GOWORK=off go -C cmd/csmtail list -m all)
-bad=$(echo "$mods" | grep -E '^github.com/(aws/|opencsm/csm-go )|^github.com/opencsm/csm-go/(csmv2|report)' || true)
+bad=$(echo "$mods" | grep -E '^github.com/(aws/|opencsm/csm-go )|^github.com/opencsm/csm-go/(csmv2|internal/report)' || true)
 if [ -n "$bad" ]; then
 	echo "csmtail's module graph holds an SDK or a module of this repository:"
 	echo "$bad"

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/credentials"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/report/conformance"
+	"github.com/opencsm/csm-go/internal/report/conformance"
 )
 
 // TestConformance runs every case of the cross-SDK suite through real

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // The default values here and of MetricsChannelSize are written out, not

@@ -1,6 +1,6 @@
 package csm
 
-import "github.com/opencsm/csm-go/report"
+import "github.com/opencsm/csm-go/internal/report"
 
 // A SettingError reports a CSM setting whose value cannot be used. Enable
 // and NewSession return one for a malformed AWS_CSM_ENABLED or csm_enabled,
@@ -8,7 +8,7 @@ import "github.com/opencsm/csm-go/report"
 // resolve or cannot be dialed, a shared config file that cannot be read, or
 // a client ID or address other than those of the reporter already running.
 //
-// It is report.SettingError from github.com/opencsm/csm-go/report, the same
+// It is report.SettingError from github.com/opencsm/csm-go/internal/report, the same
 // type as csmv2.SettingError, so one errors.As finds it whichever package
 // returned it. Its fields are Setting (where the value came from: an
 // environment variable such as "AWS_CSM_PORT", or a key of the shared config

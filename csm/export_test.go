@@ -1,6 +1,6 @@
 package csm
 
-import "github.com/opencsm/csm-go/report"
+import "github.com/opencsm/csm-go/internal/report"
 
 // ResetForTest stops the process's reporter and forgets it, so that the next
 // test can start another with other settings.

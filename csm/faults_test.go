@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // TestAgentRestarts stops the agent and starts another on the same port:

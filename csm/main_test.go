@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/report/conformance"
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/conformance"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // sdkAgent receives the datagrams of tests that enable CSM through the

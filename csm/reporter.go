@@ -3,7 +3,7 @@ package csm
 import (
 	"context"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // Reporter gathers the metrics of API requests and sends them to the CSM

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csm"
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // soakEnv sets how long TestSoak runs ("30s"); without it, a short run.

@@ -1,6 +1,6 @@
 package csm
 
-import "github.com/opencsm/csm-go/report"
+import "github.com/opencsm/csm-go/internal/report"
 
 // Stats is a snapshot of a reporter's counters since it was started. It is
 // the same type as csmv2.Stats: the aws-sdk-go and aws-sdk-go-v2

@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws/request"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // The names of the handlers that measure an attempt's HTTP timing, in the

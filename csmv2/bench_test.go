@@ -14,7 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // BenchmarkMiddleware measures only what the CSM middleware add to an API

@@ -3,7 +3,7 @@ package csmv2_test
 import (
 	"testing"
 
-	"github.com/opencsm/csm-go/report/conformance"
+	"github.com/opencsm/csm-go/internal/report/conformance"
 )
 
 // TestConformance runs every case of the cross-SDK suite through the

@@ -63,7 +63,7 @@
 // # Dependencies
 //
 // The module needs aws-sdk-go-v2 and smithy-go v1.0.0 or later, and module
-// github.com/opencsm/csm-go/report, the core it shares with package csm. A
+// github.com/opencsm/csm-go/internal/report, the core it shares with package csm. A
 // program that uses it has no part of aws-sdk-go v1 in its module graph.
 //
 // # What the middleware does

@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // Enable turns on CSM for the clients made from cfg afterwards, as the CSM
@@ -45,7 +45,7 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 // shared config file that cannot be read, or a client ID or address other
 // than those of the reporter already running.
 //
-// It is report.SettingError from github.com/opencsm/csm-go/report, the same
+// It is report.SettingError from github.com/opencsm/csm-go/internal/report, the same
 // type as csm.SettingError, so one errors.As finds it whichever package
 // returned it.
 type SettingError = report.SettingError

@@ -14,8 +14,8 @@ require (
 	golang.org/x/sys v0.30.0 // indirect
 )
 
-require github.com/opencsm/csm-go/report v0.1.0
+require github.com/opencsm/csm-go/internal/report v0.1.0
 
 // Development in this repository uses the working tree; a release requires
 // the tagged versions above (docs/releasing.md).
-replace github.com/opencsm/csm-go/report => ../report
+replace github.com/opencsm/csm-go/internal/report => ../internal/report

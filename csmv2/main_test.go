@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/report"
-	"github.com/opencsm/csm-go/report/conformance"
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/internal/report/conformance"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 func TestMain(m *testing.M) {

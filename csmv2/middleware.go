@@ -9,7 +9,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // The IDs of the middleware that AddMiddleware adds.

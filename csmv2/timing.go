@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // RespondedMiddlewareID is the Deserialize middleware that AddMiddleware

@@ -25,7 +25,7 @@ require (
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
 	github.com/klauspost/compress v1.17.11 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/opencsm/csm-go/report v0.1.0 // indirect
+	github.com/opencsm/csm-go/internal/report v0.1.0 // indirect
 	github.com/prometheus/client_golang v1.21.1 // indirect
 	github.com/prometheus/client_model v0.6.1 // indirect
 	github.com/prometheus/common v0.62.0 // indirect
@@ -43,5 +43,5 @@ replace (
 	github.com/opencsm/csm-go => ../
 	github.com/opencsm/csm-go/cmd/csmtail => ../cmd/csmtail
 	github.com/opencsm/csm-go/csmv2 => ../csmv2
-	github.com/opencsm/csm-go/report => ../report
+	github.com/opencsm/csm-go/internal/report => ../internal/report
 )

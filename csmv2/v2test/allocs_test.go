@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // maxCallAllocations is what csmv2 may add to the allocations of a whole

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/report"
+	"github.com/opencsm/csm-go/internal/report"
 )
 
 // stubTransport answers every request with a canned ListTables response,

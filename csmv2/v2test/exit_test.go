@@ -3,7 +3,7 @@ package v2test
 import (
 	"testing"
 
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // exitRuns is how many times TestExitDeliversEverything runs the program.

@@ -37,7 +37,7 @@ require (
 require (
 	github.com/opencsm/csm-go v0.1.0
 	github.com/opencsm/csm-go/csmv2 v0.1.0
-	github.com/opencsm/csm-go/report v0.1.0
+	github.com/opencsm/csm-go/internal/report v0.1.0
 )
 
 // Development in this repository uses the working tree; a release requires
@@ -45,5 +45,5 @@ require (
 replace (
 	github.com/opencsm/csm-go => ../../
 	github.com/opencsm/csm-go/csmv2 => ../
-	github.com/opencsm/csm-go/report => ../../report
+	github.com/opencsm/csm-go/internal/report => ../../internal/report
 )

@@ -16,8 +16,8 @@ import (
 
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/report"
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // datagram is one datagram and the address it came from.

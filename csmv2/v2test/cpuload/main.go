@@ -37,7 +37,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // The modes a trial can run.

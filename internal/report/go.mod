@@ -1,4 +1,4 @@
-module github.com/opencsm/csm-go/report
+module github.com/opencsm/csm-go/internal/report
 
 go 1.19
 

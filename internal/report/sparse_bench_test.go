@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/opencsm/csm-go/report/reporttest"
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // sparseFloorGap is the pause before each operation of
