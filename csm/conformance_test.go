@@ -15,10 +15,11 @@ import (
 )
 
 // TestConformance runs every case of the cross-SDK suite through real
-// aws-sdk-go clients (see runConformanceCase), by default the suite beside
-// the project root.
+// aws-sdk-go clients (see runConformanceCase): the copy of the suite in
+// internal/report/conformance/testdata, or the file CSM_CONFORMANCE_CASES
+// names.
 func TestConformance(t *testing.T) {
-	conformance.Test(t, "../../shared/conformance/csm-cases.json", testSecretKey)
+	conformance.Test(t, testSecretKey)
 }
 
 // runConformanceCase runs the API calls of one case in this process, a

@@ -10,5 +10,5 @@ import (
 // hand-made "CSM Test" aws-sdk-go-v2 client (client_test.go), at the lowest
 // aws-sdk-go-v2 versions this module supports.
 func TestConformance(t *testing.T) {
-	conformance.Test(t, "../../shared/conformance/csm-cases.json", testSecretKey)
+	conformance.Test(t, testSecretKey)
 }

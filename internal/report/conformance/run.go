@@ -20,8 +20,8 @@ import (
 )
 
 const (
-	// CasesEnv names the suite file, which is then required. Set to
-	// SkipCases, it skips the conformance test.
+	// CasesEnv names a suite file to run instead of the copy in testdata
+	// (Default). Set to SkipCases, it skips the conformance test.
 	CasesEnv = "CSM_CONFORMANCE_CASES"
 	// SkipCases, as the value of CasesEnv, skips the conformance test.
 	SkipCases = "skip"
@@ -48,7 +48,8 @@ func RunChild(run RunCase) {
 	os.Exit(0)
 }
 
-// runChild runs the case spec ("path#index") names.
+// runChild runs the case spec ("path#index") names; an empty path is the
+// copy in testdata.
 func runChild(spec string, run RunCase) error {
 	hash := strings.LastIndexByte(spec, '#')
 	if hash < 0 {
@@ -58,7 +59,10 @@ func runChild(spec string, run RunCase) error {
 	if err != nil {
 		return err
 	}
-	suite, err := Load(spec[:hash])
+	suite, err := Default()
+	if spec[:hash] != "" {
+		suite, err = Load(spec[:hash])
+	}
 	if err != nil {
 		return err
 	}
@@ -68,45 +72,36 @@ func runChild(spec string, run RunCase) error {
 	return run(suite.Config(suite.Cases[i]), suite.Cases[i])
 }
 
-// Test runs every case of the suite at CasesEnv, else at defaultPath, each
-// in a child process of the test binary (the reporter and its client ID are
-// process-wide, as are the environment variables a case sets), and compares
-// what a real UDP agent receives with the case's expected events. No
-// datagram may contain secretKey or exceed 8192 bytes.
+// Test runs every case of the suite, each in a child process of the test
+// binary (the reporter and its client ID are process-wide, as are the
+// environment variables a case sets), and compares what a real UDP agent
+// receives with the case's expected events. No datagram may contain
+// secretKey or exceed 8192 bytes.
+//
+// The suite is the copy in this package's testdata ([Default]), or the file
+// CasesEnv names; CasesEnv set to SkipCases skips the test. A file CasesEnv
+// names that cannot be read fails the test.
 //
 // The suite writes its shared config keys into "the profile the
 // implementation reads for CSM": the implementations here read three, and
 // each case with shared config keys runs once per profile.
-//
-// A suite that cannot be read fails the test, unless CasesEnv is SkipCases
-// or the package's tests run from the module cache (a program's
-// `go test all`), where the suite beside the repository cannot be: a
-// skipped test is silent in `go test ./...` and `go test all`, which print
-// a passing package's output only with -v, and a conformance test that
-// does not run must be a decision, not an accident of the checkout.
-func Test(t *testing.T, defaultPath, secretKey string) {
+func Test(t *testing.T, secretKey string) {
 	path := os.Getenv(CasesEnv)
 	if path == SkipCases {
 		t.Skipf("%s=%s: the conformance suite is not run", CasesEnv, SkipCases)
 	}
-	if path == "" {
-		path = defaultPath
+	suite, err := Default()
+	name := DefaultName
+	if path != "" {
+		path, err = filepath.Abs(path)
+		require.NoError(t, err)
+		suite, err = Load(path)
+		name = path
 	}
-	path, err := filepath.Abs(path)
-	require.NoError(t, err)
-	if _, err := os.Stat(path); err != nil {
-		wd, _ := os.Getwd()
-		if os.Getenv(CasesEnv) == "" && inModuleCache(wd) {
-			t.Skipf("conformance suite not found at %s, as in the module cache: %v", path, err)
-		}
-		t.Fatalf("conformance suite not found: %v\n"+
-			"The suite is the cross-SDK CSM conformance suite's csm-cases.json. "+
-			"Set %s to its path, or %s=%s to run the other tests without it.",
-			err, CasesEnv, CasesEnv, SkipCases)
-	}
-	suite, err := Load(path)
-	require.NoError(t, err)
+	require.NoError(t, err, "%s names the conformance suite's csm-cases.json; unset it to run the copy in %s, or set it to %s to run the other tests without it",
+		CasesEnv, DefaultName, SkipCases)
 	require.NotEmpty(t, suite.Cases)
+	t.Logf("conformance suite: %s, %d cases", name, len(suite.Cases))
 
 	for i, c := range suite.Cases {
 		i, c := i, c
@@ -132,20 +127,9 @@ func Test(t *testing.T, defaultPath, secretKey string) {
 	}
 }
 
-// inModuleCache reports whether dir is in the module cache, where every
-// module's directory is named module@version.
-func inModuleCache(dir string) bool {
-	for _, elem := range strings.Split(filepath.ToSlash(dir), "/") {
-		at := strings.LastIndexByte(elem, '@')
-		if at > 0 && len(elem) > at+2 && elem[at+1] == 'v' && '0' <= elem[at+2] && elem[at+2] <= '9' {
-			return true
-		}
-	}
-	return false
-}
-
-// runCaseProcess runs case i in a child process with the case's environment
-// and shared config file, and with the file's csm_port pointing at the test
+// runCaseProcess runs case i of the suite at path (empty for the copy in
+// testdata) in a child process with the case's environment and shared
+// config file, and with the file's csm_port pointing at the test
 // agent (AWS_CSM_PORT would enable CSM by itself).
 func runCaseProcess(t *testing.T, path string, i int, profile string, cfg CaseConfig, port string) {
 	t.Helper()

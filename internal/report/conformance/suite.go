@@ -1,16 +1,28 @@
-// Package conformance runs the cross-SDK CSM conformance suite
-// (csm-cases.json, beside the project root) against an SDK integration: each
-// case in a child process of the test binary, its datagrams received by a
-// real UDP agent and compared with the case's expected events. The tests of
-// package csm and of module csmv2 use it with their own SDK's client.
+// Package conformance runs the cross-SDK CSM conformance suite against an
+// SDK integration: each case in a child process of the test binary, its
+// datagrams received by a real UDP agent and compared with the case's
+// expected events. The tests of package csm and of module csmv2 use it with
+// their own SDK's client.
+//
+// The suite is botocore's tests/functional/csm/cases.json (Apache License
+// 2.0, see NOTICE), kept in testdata/csm-cases.json and built into the
+// package, so that the tests run from a clone, or from the module cache,
+// with nothing beside them.
 package conformance
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"os"
 )
+
+// DefaultName names the copy of the suite that Default reads.
+const DefaultName = "internal/report/conformance/testdata/csm-cases.json"
+
+//go:embed testdata/csm-cases.json
+var defaultSuite []byte
 
 // Suite is the conformance suite file.
 type Suite struct {
@@ -69,17 +81,28 @@ func (s *Suite) Config(c Case) CaseConfig {
 	return s.Defaults.Configuration
 }
 
-// Load reads a suite file; numbers are kept as json.Number.
+// Default returns the suite in testdata (DefaultName).
+func Default() (*Suite, error) {
+	return parse(defaultSuite, DefaultName)
+}
+
+// Load reads a suite file.
 func Load(path string) (*Suite, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return parse(data, path)
+}
+
+// parse decodes the suite file name holds; numbers are kept as
+// json.Number.
+func parse(data []byte, name string) (*Suite, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var s Suite
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &s, nil
 }
