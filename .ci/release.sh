@@ -114,69 +114,7 @@ newmod() {
 # and the datagrams reach a loopback agent.
 v1="$scratch/v1"
 newmod "$v1"
-cat >"$v1/main.go" <<'EOF'
-package main
-
-import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"strings"
-	"time"
-
-	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	"github.com/aws/aws-sdk-go/aws/session"
-	"github.com/aws/aws-sdk-go/service/sts"
-	"github.com/opencsm/csm-go/csm"
-)
-
-func main() {
-	agent, err := net.ListenPacket("udp", "127.0.0.1:0")
-	check(err)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`)
-	}))
-	defer srv.Close()
-
-	rep, err := csm.Start("release-rehearsal", agent.LocalAddr().String())
-	check(err)
-	sess := session.Must(session.NewSession(&aws.Config{
-		Region:      aws.String("us-east-1"),
-		Endpoint:    aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentials("AKIDREHEARSAL", "not-a-secret", ""),
-	}))
-	rep.InjectHandlers(&sess.Handlers)
-	_, err = sts.New(sess).GetCallerIdentity(&sts.GetCallerIdentityInput{})
-	check(err)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	check(rep.Flush(ctx))
-
-	check(agent.SetReadDeadline(time.Now().Add(10 * time.Second)))
-	var got []string
-	buf := make([]byte, 65536)
-	for len(got) < 2 {
-		n, _, err := agent.ReadFrom(buf)
-		check(err)
-		var m struct{ Type, Api string }
-		check(json.Unmarshal(buf[:n], &m))
-		got = append(got, m.Type+" "+m.Api)
-	}
-	fmt.Println(strings.Join(got, ", "))
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-EOF
+cp "$repo/.ci/programs/v1call/main.go" "$v1/main.go"
 
 # The csmv2 module: a program that starts the reporter and adds its
 # middleware to an aws-sdk-go-v2 config.

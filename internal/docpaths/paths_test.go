@@ -232,7 +232,7 @@ func TestLayoutNamesEveryDirectory(t *testing.T) {
 	require.NotEmpty(t, dirs)
 	for dir := range dirs {
 		if dir != "." {
-			assert.True(t, named[dir], "docs/layout.md has no line for %s/, which holds Go code or a go.mod: add one to its table", dir)
+			assert.True(t, named[dir], "docs/layout.md has no line for %s/, which holds Go code or a go.mod: add a line for it", dir)
 		}
 	}
 }
