@@ -20,7 +20,13 @@ type column[R any] struct {
 	drop int
 	// flex marks the last column, which gets what width is left.
 	flex bool
+	// keep marks a column the layout never removes: a flexible one
+	// shrinks to minFlexWidth at most, then the others make room.
+	keep bool
 	cell func(r *R) string
+	// short, if not nil, gives a narrower form of a cell, which the
+	// layout uses before it shortens names or drops columns.
+	short func(cell string) string
 }
 
 // minNameWidth is the narrowest a name column gets.
@@ -29,22 +35,24 @@ const minNameWidth = 8
 // minFlexWidth is the narrowest the flexible column is shown at.
 const minFlexWidth = 12
 
-// layout returns the columns to show and their widths for a table of cells
-// (the header first) in width characters (0 for no limit).
-func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, widths []int) {
+// layout returns the columns to show, their widths, and whether their
+// cells take their short form, for a table of cells (the header first) in
+// width characters (0 for no limit).
+func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, widths []int, short []bool) {
 	natural := make([]int, len(cols))
 	for _, line := range cells {
 		for i, c := range line {
 			natural[i] = max(natural[i], utf8.RuneCountInString(c))
 		}
 	}
+	short = make([]bool, len(cols))
 	shown = make([]int, 0, len(cols))
 	for i := range cols {
 		shown = append(shown, i)
 	}
 	widths = append([]int(nil), natural...)
 	if width <= 0 {
-		return shown, widths
+		return shown, widths, short
 	}
 	total := func() int {
 		t := 0
@@ -61,16 +69,27 @@ func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, 
 			}
 		}
 	}
+	shortened := false
 	for total() > width {
 		// First the flexible column shrinks.
-		if f := flexColumn(cols, shown); f >= 0 {
+		if f := flexColumn(cols, shown); f >= 0 && (!cols[f].keep || widths[f] > minFlexWidth) {
 			over := total() - width
-			if widths[f]-over >= minFlexWidth {
+			switch {
+			case widths[f]-over >= minFlexWidth:
 				widths[f] -= over
+			case cols[f].keep:
+				widths[f] = minFlexWidth
+			default:
+				remove(f)
+			}
+			continue
+		}
+		// Then cells take their short forms.
+		if !shortened {
+			shortened = true
+			if shortForms(cols, cells, shown, widths, short) {
 				continue
 			}
-			remove(f)
-			continue
 		}
 		// Names shorten to shortName, then columns go in their drop
 		// order, then names shorten to minNameWidth.
@@ -91,7 +110,29 @@ func layout[R any](cols []column[R], cells [][]string, width int) (shown []int, 
 			break // the terminal cuts the rest
 		}
 	}
-	return shown, widths
+	return shown, widths, short
+}
+
+// shortForms sets the columns among shown that have a short form to it,
+// with the width of their widest short cell (or header), and reports
+// whether there were any.
+func shortForms[R any](cols []column[R], cells [][]string, shown, widths []int, short []bool) bool {
+	found := false
+	for _, i := range shown {
+		if cols[i].short == nil {
+			continue
+		}
+		found, short[i] = true, true
+		widths[i] = 0
+		for n, line := range cells {
+			c := line[i]
+			if n > 0 {
+				c = cols[i].short(c)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	return found
 }
 
 // shortName is how short the layout makes names before it drops columns.
@@ -126,11 +167,15 @@ func flexColumn[R any](cols []column[R], shown []int) int {
 // writeColumns writes cells (the header first) laid out for width to b,
 // lines ending in "\n".
 func writeColumns[R any](b *strings.Builder, cols []column[R], cells [][]string, width int) {
-	shown, widths := layout(cols, cells, width)
-	for _, line := range cells {
+	shown, widths, short := layout(cols, cells, width)
+	for row, line := range cells {
 		var l strings.Builder
 		for n, i := range shown {
-			c := fitText(line[i], widths[i])
+			c := line[i]
+			if short[i] && row > 0 {
+				c = cols[i].short(c)
+			}
+			c = fitText(c, widths[i])
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
 			if n > 0 {
 				l.WriteString("  ")
@@ -188,11 +233,16 @@ type callRow struct {
 func callColumns(dims []dimension) []column[callRow] {
 	var cols []column[callRow]
 	for _, d := range dims {
-		cols = append(cols, column[callRow]{
+		col := column[callRow]{
 			header: strings.ToUpper(dimensionNames[d]),
 			name:   true,
 			cell:   func(r *callRow) string { return printable(r.key[d]) },
-		})
+		}
+		if d == dimSDK {
+			col.cell = func(r *callRow) string { return sdkLabel(printable(r.key[d])) }
+			col.short = sdkShort
+		}
+		cols = append(cols, col)
 	}
 	return append(cols,
 		column[callRow]{header: "CALLS/S", right: true, cell: func(r *callRow) string { return formatRate(r.rate) }},
@@ -206,6 +256,20 @@ func callColumns(dims []dimension) []column[callRow] {
 		column[callRow]{header: "ATTEMPTS", right: true, drop: 5, cell: func(r *callRow) string { return strconv.FormatUint(r.attempts, 10) }},
 		column[callRow]{header: "EXCEPTIONS", flex: true, cell: func(r *callRow) string { return formatExceptions(r.exceptions) }},
 	)
+}
+
+// sdkLabel returns how the SDK column shows the product/version token of a
+// User-Agent: "go 1.55.8" for "aws-sdk-go/1.55.8", "go-v2 1.48.0" for
+// "aws-sdk-go-v2/1.48.0", so that the two stay apart however narrow the
+// column; other SDKs keep their product's name.
+func sdkLabel(sdk string) string {
+	return strings.Replace(strings.TrimPrefix(sdk, "aws-sdk-"), "/", " ", 1)
+}
+
+// sdkShort is the short form of an SDK label: "go-v2" without its version.
+func sdkShort(label string) string {
+	short, _, _ := strings.Cut(label, " ")
+	return short
 }
 
 // timingColumns are the HTTP timing table's columns.
@@ -260,11 +324,14 @@ func formatPercent(p float64) string {
 
 // formatQuantile formats a percentile of the latency with no more digits
 // than the histogram's precision gives: "41ms", "1.50s", "12.3s", "2m5s";
-// "-" when there is none.
+// "<1ms" for 0, as the lines write a latency of 0 (the SDKs send whole
+// milliseconds, rounded down); "-" when there is none.
 func formatQuantile(ms int64) string {
 	switch {
 	case ms < 0:
 		return "-"
+	case ms == 0:
+		return "<1ms"
 	case ms < 1000:
 		return strconv.FormatInt(ms, 10) + "ms"
 	case ms < 10000:

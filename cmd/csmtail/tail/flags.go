@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,8 @@ func (c config) listenAddr() string {
 	return net.JoinHostPort(c.addr, strconv.Itoa(c.port))
 }
 
-// errUsage is returned by parseFlags after printing the usage for -h.
+// errUsage is returned by parseFlags after it printed what was asked for,
+// the usage (-h) or the version (--version): csmtail exits 0.
 var errUsage = errors.New("usage printed")
 
 // usageText comes before the flags in csmtail -h.
@@ -57,8 +59,9 @@ timing; q quits.
 Flags (one dash or two):
 `
 
-// parseFlags reads the command line. On -h it prints the usage to usage and
-// returns errUsage; any other error names the flag and the value.
+// parseFlags reads the command line. On -h it prints the usage to usage,
+// on --version the version, and returns errUsage; any other error names the
+// flag and the value.
 func parseFlags(args []string, usage io.Writer) (config, error) {
 	c := config{}
 	fs := flag.NewFlagSet("csmtail", flag.ContinueOnError)
@@ -74,6 +77,7 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&c.interval, "interval", defaultInterval, "how often the live view refreshes (the interval of its rates) and lines are flushed")
 	fs.IntVar(&c.maxSeries, "max-series", defaultMaxSeries, "admit at most `N` Service/Api pairs, N outcome combinations and N rows; more are counted as \"(other)\"")
 	by := fs.String("by", "", "split the live view's rows also by `dims`: client, region, sdk (comma-separated)")
+	showVersion := fs.Bool("version", false, "print csmtail's version and exit")
 	demo := fs.Bool("demo", false, "moved: run go run ./examples/demo in a clone of csm-go")
 
 	if err := fs.Parse(args); err != nil {
@@ -94,6 +98,10 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 			return c, errUsage
 		}
 		return c, err
+	}
+	if *showVersion {
+		fmt.Fprintf(usage, "csmtail %s %s\n", version(), runtime.Version())
+		return c, errUsage
 	}
 	if *demo {
 		return c, errors.New("--demo: the demo is its own program now; in a clone of csm-go run: go run ./examples/demo")

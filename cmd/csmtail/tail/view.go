@@ -170,8 +170,11 @@ func (v *liveView) writeTable(b *strings.Builder, s viewSnapshot, now time.Time,
 		more := cutRows(&rows, limit)
 		writeColumns(b, timingColumns, cells(timingColumns, rows), width)
 		writeMore(b, more)
-		if len(rows) == 0 {
+		switch {
+		case len(rows) == 0:
 			b.WriteString("no attempts yet\n")
+		case !anyTimed(s.timing):
+			b.WriteString("\n" + timingOff)
 		}
 		return
 	}
@@ -258,25 +261,48 @@ func (v *liveView) summary(c counts, s viewSnapshot, now time.Time, width int) s
 		cols := v.cols
 		writeColumns(&b, summaryColumns(cols), cells(summaryColumns(cols), rows), width)
 	}
-	for _, t := range s.timing {
-		if t.reusedOf > 0 || t.p50[phaseRequest] >= 0 {
-			b.WriteString("\nHTTP timing:\n")
-			rows := timingRows(s)
-			writeColumns(&b, timingColumns, cells(timingColumns, rows), width)
-			break
-		}
+	if anyTimed(s.timing) {
+		b.WriteString("\nHTTP timing:\n")
+		rows := timingRows(s)
+		writeColumns(&b, timingColumns, cells(timingColumns, rows), width)
 	}
 	return b.String()
 }
 
-// summaryColumns leaves out the columns of the last interval, and shows
-// the percentiles since the start.
+// timingOff is what the timing view says when no attempt carries the HTTP
+// timing fields: how to turn them on.
+const timingOff = `No attempt carries HTTP timing fields; csm-go adds them when asked: run the
+program with AWS_CSM_HTTP_TIMING=true (or csm_http_timing = true in its AWS
+config file), or call SetHTTPTiming(true) on its reporter.
+`
+
+// anyTimed reports whether some attempt of rows carried HTTP timing fields.
+func anyTimed(rows []timingView) bool {
+	for _, t := range rows {
+		if t.reusedOf > 0 {
+			return true
+		}
+		for _, p50 := range t.p50 {
+			if p50 >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// summaryColumns leaves out the columns of the last interval, shows the
+// percentiles since the start, and keeps the totals of retries and
+// attempts and the exceptions, which the live view drops first when it
+// is narrow: the summary is what stays on the screen.
 func summaryColumns(cols []column[callRow]) []column[callRow] {
 	var out []column[callRow]
 	for _, c := range cols {
 		switch c.header {
 		case "CALLS/S", "ERR%":
 			continue
+		case "RETRIES", "ATTEMPTS", "EXCEPTIONS":
+			c.drop, c.keep = 0, true
 		case "P50":
 			c.cell = func(r *callRow) string { return formatQuantile(r.all50) }
 		case "P90":

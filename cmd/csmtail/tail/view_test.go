@@ -2,6 +2,7 @@ package tail
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,9 +127,9 @@ func TestLiveViewBy(t *testing.T) {
 	v := newLiveView(dims, "t", t0)
 	frame := v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 0, 10)
 	assert.Regexp(t, `SERVICE\s+API\s+CLIENT\s+REGION\s+SDK\s+CALLS/S`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+aws-sdk-go\s`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+aws-sdk-go-v2\s`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+search\s+eu-west-1\s+aws-sdk-go-v2\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go-v2\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+search\s+eu-west-1\s+go-v2\s`, frame)
 }
 
 // TestTimingView feeds synthetic attempts with the HTTP timing fields and
@@ -160,7 +161,7 @@ func TestTimingView(t *testing.T) {
 	assert.Contains(t, frame, "GetCallerIdenti…")
 	frame = v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 120, 10)
 	assert.Regexp(t, `STS\s+GetAccessKeyInfo\s+(10\s+)?0%\s+1/3ms\s+2/4ms\s+9/41ms\s+12/47ms\s+4/5ms`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+(4\s+)?100%\s+-\s+-\s+-\s+0/0ms\s+3/3ms`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+(4\s+)?100%\s+-\s+-\s+-\s+<1/<1ms\s+3/3ms`, frame)
 	assert.Regexp(t, `STS\s+AssumeRole\s+(1\s+)?-\s+-\s+-\s+-\s+-\s+-`, frame)
 	sum := v.summary(h.stats.snapshot(), h.agg.snapshot(t0), t0, 0)
 	assert.Contains(t, sum, "HTTP timing:")
@@ -182,7 +183,7 @@ func TestLayout(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	for ms, want := range map[int64]string{-1: "-", 0: "0ms", 999: "999ms", 1500: "1.50s", 12345: "12.3s", 125000: "2m5s"} {
+	for ms, want := range map[int64]string{-1: "-", 0: "<1ms", 1: "1ms", 999: "999ms", 1500: "1.50s", 12345: "12.3s", 125000: "2m5s"} {
 		assert.Equal(t, want, formatQuantile(ms))
 	}
 	for ms, want := range map[float64]string{0: "<1ms", 0.25: "0.25ms", 57: "57ms", 1250: "1.25s", 123000: "2m3s", -1: "-"} {
@@ -193,4 +194,92 @@ func TestFormats(t *testing.T) {
 	}
 	assert.Equal(t, "a?b", printable("a\x1bb"))
 	assert.Equal(t, "-", printable(""))
+}
+
+// TestSummaryAt80Columns checks that the final summary, at 80 columns,
+// keeps the retries, attempts and exceptions that the live view drops
+// first.
+func TestSummaryAt80Columns(t *testing.T) {
+	h := startHarness(t, nil, options{})
+	t0 := time.Unix(1700000000, 0)
+	h.feed(t0,
+		call("DynamoDB", "GetItem", 200, "", 12, ""),
+		call("DynamoDB", "DescribeAVeryLongOperationNameThatNeverEnds", 400, "ProvisionedThroughputExceededException", 1500, `,"AttemptCount":4,"MaxRetriesExceeded":1`),
+	)
+	h.stop(t)
+	v := newLiveView(defaultDims(), "t", t0)
+	sum := v.summary(h.stats.snapshot(), h.agg.snapshot(t0), t0, 80)
+	t.Log("\n" + sum)
+	for _, line := range lines(sum) {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, line)
+	}
+	assert.Regexp(t, `(?m)^SERVICE\s+API\s+P50\s+(P90\s+)?P99\s+CALLS\s+ERRORS\s+RETRIES\s+ATTEMPTS\s+EXCEPTIONS$`, sum)
+	// The calls came without their attempts: ATTEMPTS counts attempt
+	// datagrams, RETRIES the calls' AttemptCount - 1.
+	assert.Regexp(t, `(?m)^DynamoDB\s+Describ\S*…\s+1\.50s\s+(1\.50s\s+)?1\.50s\s+1\s+1\s+3\s+0\s+Provisioned\S+$`, sum)
+	assert.Regexp(t, `(?m)^DynamoDB\s+GetItem\s+12ms\s+(12ms\s+)?12ms\s+1\s+0\s+0\s+0$`, sum)
+}
+
+// TestLatencyFormat checks that a latency of 0 (under a millisecond: the
+// SDKs send whole milliseconds, rounded down) reads the same in a line and
+// in the summary.
+func TestLatencyFormat(t *testing.T) {
+	f := linesPlain
+	h := startHarness(t, nil, options{lines: &f})
+	t0 := time.Unix(1700000000, 0)
+	h.feed(t0, call("STS", "GetCallerIdentity", 200, "", 0, ""))
+	h.stop(t)
+	line := lines(h.out.String())
+	require.Len(t, line, 1)
+	m := regexp.MustCompile(` latency=(\S+)$`).FindStringSubmatch(line[0])
+	require.NotNil(t, m, line[0])
+	assert.Equal(t, "<1ms", m[1])
+	sum := newLiveView(defaultDims(), "t", t0).summary(h.stats.snapshot(), h.agg.snapshot(t0), t0, 0)
+	assert.Regexp(t, `(?m)^STS\s+GetCallerIdentity\s+`+regexp.QuoteMeta(m[1])+`\s+`+regexp.QuoteMeta(m[1])+`\s+`+regexp.QuoteMeta(m[1])+`\s+1\s`, sum)
+}
+
+// TestTimingViewWithoutTiming checks that the timing view says how to turn
+// timing on when no attempt carries its fields, and only then.
+func TestTimingViewWithoutTiming(t *testing.T) {
+	h := startHarness(t, nil, options{})
+	t0 := time.Unix(1700000000, 0)
+	h.feed(t0, []byte(`{"Type":"ApiCallAttempt","Service":"STS","Api":"AssumeRole","HttpStatusCode":200,"AttemptLatency":3}`))
+	waitUntil(t, func() bool { return h.agg.snapshot(t0).datagrams == 1 }, "the view took it")
+	v := newLiveView(defaultDims(), "t", t0)
+	v.key('t')
+	frame := v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 80, 10)
+	t.Log("\n" + frame)
+	for _, line := range lines(frame) {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, line)
+	}
+	assert.Regexp(t, `STS\s+AssumeRole\s+1\s+-`, frame)
+	assert.Contains(t, frame, "AWS_CSM_HTTP_TIMING=true")
+	assert.Contains(t, frame, "csm_http_timing = true")
+
+	h.feed(t0, []byte(`{"Type":"ApiCallAttempt","Service":"STS","Api":"AssumeRole","HttpStatusCode":200,"AttemptLatency":3,"ConnectionReused":1,"RequestLatency":3}`))
+	h.stop(t)
+	frame = v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 80, 10)
+	assert.NotContains(t, frame, "AWS_CSM_HTTP_TIMING")
+}
+
+// TestSDKColumnAt80Columns checks that with every dimension at 80 columns
+// the SDK column still tells aws-sdk-go from aws-sdk-go-v2.
+func TestSDKColumnAt80Columns(t *testing.T) {
+	dims, err := parseDimensions("client,region,sdk")
+	require.NoError(t, err)
+	h := startHarness(t, nil, options{dims: dims})
+	t0 := time.Unix(1700000000, 0)
+	const extra = `,"ClientId":"billing-service-production","Region":"ap-southeast-2","UserAgent":%q`
+	h.feed(t0,
+		call("DynamoDB", "DescribeContinuousBackups", 200, "", 3, fmt.Sprintf(extra, "aws-sdk-go/1.55.8 (go1.24; linux; amd64)")),
+		call("DynamoDB", "DescribeContinuousBackups", 200, "", 3, fmt.Sprintf(extra, "aws-sdk-go-v2/1.48.0 os/linux lang/go#1.24")),
+	)
+	h.stop(t)
+	v := newLiveView(dims, "t", t0)
+	// As the terminal shows it: the names are as short as the layout
+	// makes them, and the terminal cuts what is still too wide.
+	screen := strings.ReplaceAll(string(terminalFrame(v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 80, 10), 80)), ansiClearLine, "")
+	t.Log("\n" + screen)
+	assert.Regexp(t, `(?m)^DynamoDB\s+\S+\s+\S+\s+\S+\s+go\s`, screen)
+	assert.Regexp(t, `(?m)^DynamoDB\s+\S+\s+\S+\s+\S+\s+go-v2\s`, screen)
 }
