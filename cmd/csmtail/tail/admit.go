@@ -239,11 +239,12 @@ func (a *admitter) value(d dimension, v string, ad *admitted) string {
 	return v
 }
 
-// sdkName returns the product token of a User-Agent: "aws-sdk-go" from
-// "aws-sdk-go/1.55.8 (go1.24; linux; amd64)", clipped to 64 bytes.
+// sdkName returns the product/version token of a User-Agent:
+// "aws-sdk-go/1.55.8" from "aws-sdk-go/1.55.8 (go1.24; linux; amd64)",
+// clipped to 64 bytes.
 func sdkName(ua string) string {
 	ua = strings.TrimSpace(ua)
-	if i := strings.IndexAny(ua, "/ "); i >= 0 {
+	if i := strings.IndexByte(ua, ' '); i >= 0 {
 		ua = ua[:i]
 	}
 	if len(ua) > 64 {

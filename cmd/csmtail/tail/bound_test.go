@@ -107,7 +107,7 @@ func TestAdmitterFolds(t *testing.T) {
 		return &event{Type: typeAPICall, Service: svc, API: api, FinalHTTPStatusCode: code, FinalAwsException: exc, UserAgent: "aws-sdk-go/1.55.8 (go1.24; linux)"}
 	}
 	first := a.admit(e("S3", "GetObject", 200, ""))
-	assert.Equal(t, admitted{row: rowKey{"S3", "GetObject", "", "", "aws-sdk-go"}, pair: pairKey{"S3", "GetObject"}, outcome: pairKey{"S3", "GetObject"}, code: "200"}, first)
+	assert.Equal(t, admitted{row: rowKey{"S3", "GetObject", "", "", "aws-sdk-go/1.55.8"}, pair: pairKey{"S3", "GetObject"}, outcome: pairKey{"S3", "GetObject"}, code: "200"}, first)
 	second := a.admit(e("S3", "GetObject", 404, "NoSuchKey"))
 	assert.False(t, second.folded)
 	// A third outcome of a known pair: the outcome folds, the pair stays.
@@ -135,9 +135,10 @@ func TestParseDimensions(t *testing.T) {
 
 func TestSDKName(t *testing.T) {
 	for ua, want := range map[string]string{
-		"aws-sdk-go/1.55.8 (go1.24; linux; amd64)":                         "aws-sdk-go",
-		"aws-sdk-go-v2/1.48.0 os/linux lang/go#1.24 md/GOOS#linux api/sts": "aws-sdk-go-v2",
-		"Boto3/1.34.0 md/Botocore#1.34.0":                                  "Boto3",
+		"aws-sdk-go/1.55.8 (go1.24; linux; amd64)":                         "aws-sdk-go/1.55.8",
+		"aws-sdk-go-v2/1.48.0 os/linux lang/go#1.24 md/GOOS#linux api/sts": "aws-sdk-go-v2/1.48.0",
+		"Boto3/1.34.0 md/Botocore#1.34.0":                                  "Boto3/1.34.0",
+		"curl":                                                             "curl",
 		"":                                                                 "",
 		strings.Repeat("x", 100):                                           strings.Repeat("x", 64),
 	} {

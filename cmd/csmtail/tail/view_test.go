@@ -127,9 +127,9 @@ func TestLiveViewBy(t *testing.T) {
 	v := newLiveView(dims, "t", t0)
 	frame := v.frame(h.stats.snapshot(), h.agg.snapshot(t0), t0, 0, 10)
 	assert.Regexp(t, `SERVICE\s+API\s+CLIENT\s+REGION\s+SDK\s+CALLS/S`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go\s`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go-v2\s`, frame)
-	assert.Regexp(t, `STS\s+GetCallerIdentity\s+search\s+eu-west-1\s+go-v2\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go 1\.55\.8\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+billing\s+us-east-1\s+go-v2 1\.48\.0\s`, frame)
+	assert.Regexp(t, `STS\s+GetCallerIdentity\s+search\s+eu-west-1\s+go-v2 1\.48\.0\s`, frame)
 }
 
 // TestTimingView feeds synthetic attempts with the HTTP timing fields and
@@ -263,7 +263,8 @@ func TestTimingViewWithoutTiming(t *testing.T) {
 }
 
 // TestSDKColumnAt80Columns checks that with every dimension at 80 columns
-// the SDK column still tells aws-sdk-go from aws-sdk-go-v2.
+// the SDK column still tells aws-sdk-go from aws-sdk-go-v2, without their
+// versions when there is no room for them.
 func TestSDKColumnAt80Columns(t *testing.T) {
 	dims, err := parseDimensions("client,region,sdk")
 	require.NoError(t, err)
