@@ -16,7 +16,8 @@
 # Steps: go get the csm package and build and run a program that reports an
 # API call to a loopback agent; go get the csmv2 module, build and run a
 # program with it, and check that its module graph holds neither aws-sdk-go
-# v1 nor the root module; go install cmd/csmtail@version. One line per step;
+# v1 nor the root module; go install cmd/csmtail@version, whose --version
+# must say that version. One line per step;
 # the exit status is 1 when any step failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -177,7 +178,9 @@ csmtail() {
 		GOSUMDB=off GOBIN="$scratch/bin" go install "github.com/opencsm/csm-go/cmd/csmtail@$version" || return 1
 		checksums || return 1
 	fi
-	test -x "$scratch/bin/csmtail"
+	test -x "$scratch/bin/csmtail" || return 1
+	# The version csmtail reports comes from its build information.
+	"$scratch/bin/csmtail" --version | tee /dev/stderr | grep -q "^csmtail $version go"
 }
 
 # checksums: every third-party module zip in the module cache has the
@@ -205,7 +208,9 @@ if step "go get github.com/opencsm/csm-go/csmv2@$version" v2get; then
 	step "build and run an aws-sdk-go-v2 program with csmv2" v2run || true
 	step "the csmv2 program's module graph holds neither github.com/aws/aws-sdk-go nor github.com/opencsm/csm-go" v2graph || true
 fi
-if ! step "go install github.com/opencsm/csm-go/cmd/csmtail@$version" csmtail; then
+if step "go install github.com/opencsm/csm-go/cmd/csmtail@$version; csmtail --version" csmtail; then
+	echo "     $(tail -1 "$log")"
+else
 	if grep -q 'replace directives' "$log"; then
 		echo "     cmd/csmtail's go.mod has replace directives: go install of a version refuses them;"
 		echo "     csmtail must require released versions only (docs/releasing.md)"
