@@ -180,7 +180,10 @@ csmtail() {
 	fi
 	test -x "$scratch/bin/csmtail" || return 1
 	# The version csmtail reports comes from its build information.
-	"$scratch/bin/csmtail" --version | tee /dev/stderr | grep -q "^csmtail $version go"
+	local out
+	out=$("$scratch/bin/csmtail" --version) || return 1
+	echo "$out"
+	[[ $out == "csmtail $version go"* ]]
 }
 
 # checksums: every third-party module zip in the module cache has the

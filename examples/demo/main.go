@@ -2,12 +2,18 @@
 // account and no network: csmtail's receiver on a free loopback port, a
 // stand-in for AWS serving TLS on another, and real aws-sdk-go clients
 // (from csm.NewSession) and aws-sdk-go-v2 clients (set up by csmv2.Enable)
-// calling it for a few seconds: successes, a retried 500, throttling until
-// the retries run out, an access denied, a refused connection, and one
-// API whose client does not drain response bodies, so that csmtail's HTTP
-// timing view (key t) shows a new TLS handshake on each of its calls. The
-// process sets AWS_CSM_HTTP_TIMING=true, so that the SDK packages fill the
-// timing fields where they can.
+// calling it for a few seconds.
+//
+// Some calls fail on purpose, so that csmtail has errors and retries to
+// show: the fake AWS denies some AssumeRole calls (AccessDenied), answers
+// others first with a 500 that a retry fixes, throttles GetSessionToken
+// until the retries run out (Throttling), and some GetCallerIdentity calls
+// go to a port where nothing listens (RequestError). GetAccessKeyInfo is
+// called by clients that do not drain response bodies, so that csmtail's
+// HTTP timing view (key t) shows a new TLS handshake on each of its calls.
+// The process sets AWS_CSM_HTTP_TIMING=true, so that the SDK packages fill
+// the timing fields where they can. The demo says so again after csmtail's
+// summary.
 //
 //	go run ./examples/demo                  # the live view on a terminal, lines otherwise
 //	go run ./examples/demo -duration 30s -- --by sdk
@@ -63,9 +69,20 @@ func main() {
 	}
 }
 
+// onPurpose names the demo's deliberate errors; the demo writes it after
+// csmtail's summary.
+const onPurpose = `demo: the errors are the demo's own: the fake AWS denies some AssumeRole calls
+      (AccessDenied) and fails others once with a 500 that a retry fixes; it
+      throttles GetSessionToken until the retries run out (Throttling); some
+      GetCallerIdentity calls go to a closed port (RequestError). The clients of
+      GetAccessKeyInfo do not drain response bodies: a new TLS handshake per
+      call, in the HTTP timing (key t in the live view).
+`
+
 // run starts csmtail, writing to stdout and stderr, and the fake AWS,
 // makes the calls for duration, and returns the line that tells what was
 // sent and received; an error if csmtail did not receive every datagram.
+// After csmtail's summary it writes what onPurpose says to stdout.
 func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout, stderr io.Writer) (string, error) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -123,6 +140,7 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout,
 	sent, callErr := makeCalls(calls, fake, duration)
 	select {
 	case code := <-exit:
+		_, _ = io.WriteString(stdout, onPurpose)
 		switch {
 		case code != 0:
 			return "", fmt.Errorf("csmtail exited with %d", code)
@@ -140,7 +158,9 @@ func run(ctx context.Context, duration time.Duration, tailArgs []string, stdout,
 	}
 	received := rcv.Received()
 	stopTail()
-	if code := <-exit; code != 0 {
+	code := <-exit
+	_, _ = io.WriteString(stdout, onPurpose)
+	if code != 0 {
 		return "", fmt.Errorf("csmtail exited with %d", code)
 	}
 	if callErr != nil {

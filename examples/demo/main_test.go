@@ -28,5 +28,18 @@ func TestDemo(t *testing.T) {
 		assert.Regexp(t, `(?m)^STS\s+`+api+`\s`, out)
 	}
 	assert.NotContains(t, out, "fake-session-token", "the session token is never shown")
+
+	// After the summary, the demo names its deliberate errors: every
+	// exception of the summary, and the API it comes from.
+	sum, notice, ok := strings.Cut(out, "csmtail summary: ")
+	require.True(t, ok, out)
+	sum, notice, ok = strings.Cut(notice, "demo: the errors are the demo's own")
+	require.True(t, ok, "the demo names its errors after the summary:\n%s", out)
+	exceptions := regexp.MustCompile(`(?m)^STS\s+(\S+)\s.*\s([A-Za-z]+):\d+$`).FindAllStringSubmatch(sum, -1)
+	assert.NotEmpty(t, exceptions, sum)
+	for _, m := range exceptions {
+		assert.Contains(t, notice, m[1], "the API of %s", m[2])
+		assert.Contains(t, notice, "("+m[2]+")", "the exception of %s", m[1])
+	}
 	assert.True(t, strings.Contains(stderr.String(), "csmtail: listening on udp 127.0.0.1:"), stderr.String())
 }
