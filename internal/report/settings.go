@@ -3,7 +3,6 @@ package report
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -34,10 +33,10 @@ const (
 // csmProfile is the profile aws-sdk-go v1 reads the CSM keys from.
 const csmProfile = "aws_csm"
 
-// MaxConfigFileSize is the most that is read of a shared config or
+// maxConfigFileSize is the most that is read of a shared config or
 // credentials file; a larger file is a *SettingError. Real files are a few
 // KiB: the bound keeps a path such as /dev/zero from exhausting memory.
-const MaxConfigFileSize = 1 << 20
+const maxConfigFileSize = 1 << 20
 
 // Setting is one value and where it came from, for error messages.
 type Setting struct {
@@ -75,8 +74,9 @@ type configFile struct {
 //
 // When AWS_CSM_ENABLED disables CSM (or is malformed), the files are not
 // opened: nothing they hold could change the outcome. A file that does not exist is
-// empty; one that exists and cannot be read (not a regular file, larger than
-// MaxConfigFileSize, not readable) is a *SettingError.
+// empty; one that exists and cannot be read (not a regular file or a character
+// device, larger than 1 MiB, not readable, or a file whose read would wait
+// for input, such as /dev/ptmx) is a *SettingError.
 func LoadSettings() (Settings, error) {
 	if v := os.Getenv(envEnabled); v != "" {
 		if on, err := parseEnvBool(v); err != nil || !on {
@@ -102,7 +102,9 @@ func readSharedFiles() (config, credentials configFile, err error) {
 }
 
 // readConfigFile reads the file the environment variable env names, else
-// ~/.aws/name. A file that does not exist counts as empty.
+// ~/.aws/name. A file that does not exist counts as empty. The file is
+// opened and read without waiting (see readSettingsFile): a file whose
+// read would wait for input is a *SettingError, never a hang.
 func readConfigFile(env, name string) (configFile, error) {
 	path := os.Getenv(env)
 	where := ""
@@ -117,34 +119,37 @@ func readConfigFile(env, name string) (configFile, error) {
 	fail := func(format string, args ...any) (configFile, error) {
 		return configFile{}, &SettingError{Setting: env, Value: path, Err: fmt.Errorf(format+where, args...)}
 	}
-	// Stat before opening: opening a FIFO would wait for a writer. A
-	// character device is read, within the size bound: /dev/null is a
+	// A character device is read, within the size bound: /dev/null is a
 	// common way to give a program no shared files, and aws-sdk-go reads it
 	// as empty.
-	info, err := os.Stat(path)
+	data, mode, err := readSettingsFile(path, maxConfigFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return configFile{path: path}, nil
+	case errors.Is(err, errWouldBlock):
+		return fail("%s whose read would wait for input, not a shared %s file: point %s at the shared %s file", describeMode(mode), name, env, name)
+	case errors.Is(err, errTooLarge):
+		return fail("larger than %d bytes: not a shared %s file", maxConfigFileSize, name)
 	case err != nil:
 		return fail("cannot read the shared %s file: %w", name, err)
-	case !info.Mode().IsRegular() && info.Mode()&fs.ModeCharDevice == 0:
-		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(info.Mode()), env, name)
-	case info.Size() > MaxConfigFileSize:
-		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fail("cannot read the shared %s file: %w", name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
-	if err != nil {
-		return fail("cannot read the shared %s file: %w", name, err)
-	}
-	if len(data) > MaxConfigFileSize {
-		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
+	case !readableType(mode):
+		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(mode), env, name)
+	case len(data) > maxConfigFileSize:
+		return fail("larger than %d bytes: not a shared %s file", maxConfigFileSize, name)
 	}
 	return configFile{path: path, data: data}, nil
+}
+
+// Why readSettingsFile read nothing.
+var (
+	errWouldBlock = errors.New("the read would wait for input")
+	errTooLarge   = errors.New("the file is too large")
+)
+
+// readableType reports whether a file of type m is read as a shared file:
+// a regular file or a character device.
+func readableType(m fs.FileMode) bool {
+	return m.IsRegular() || m&fs.ModeCharDevice != 0
 }
 
 // describeMode names the kind of file that is not a regular file.
@@ -156,6 +161,8 @@ func describeMode(m fs.FileMode) string {
 		return "a named pipe"
 	case m&fs.ModeCharDevice != 0 || m&fs.ModeDevice != 0:
 		return "a device"
+	case m.IsRegular():
+		return "a file"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	}
