@@ -124,7 +124,7 @@ func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
 	}
 	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
 	m.AttemptLatency = time.Since(r.AttemptTime).Milliseconds()
-	m.ReadRequest(r.HTTPRequest, rep.r.SendsToken())
+	rep.r.ReadRequest(&m, r.HTTPRequest)
 	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
@@ -146,7 +146,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	if sentLastAttempt(r) {
 		m.AttemptCount++
 	}
-	m.ReadRequest(r.HTTPRequest, false)
+	rep.r.ReadRequest(&m, r.HTTPRequest)
 	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))

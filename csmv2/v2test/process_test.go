@@ -16,7 +16,6 @@ import (
 
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
@@ -79,7 +78,7 @@ func TestV1AndV2OneStream(t *testing.T) {
 	agent := newSourceAgent(t)
 	rep2, err := csmv2.Start(testClientID, agent.Addr())
 	require.NoError(t, err)
-	t.Cleanup(report.ResetForTest)
+	t.Cleanup(resetReporter)
 	rep1, err := csm.Start(testClientID, agent.Addr())
 	require.NoError(t, err, "package csm joins the reporter csmv2 started")
 	require.Same(t, rep1, csm.Get())

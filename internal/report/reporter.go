@@ -104,7 +104,9 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 			encoded:   make([]byte, 0, 64<<10),
 		},
 	}
-	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
+	// A socket dialed to "localhost" or to an empty host is connected to
+	// a loopback address (127.0.0.0/8 or ::1).
+	rep.sendToken.Store(conn.RemoteAddr().(*net.UDPAddr).IP.IsLoopback())
 	// As if the last call ended long ago, and began earlier still.
 	rep.lastIdleEnd.Store(-int64(time.Hour))
 	rep.lastIdleStart.Store(math.MinInt64)
@@ -124,22 +126,8 @@ func resolveAgent(url string) (*net.UDPAddr, error) {
 	return raddr, nil
 }
 
-// isLoopback reports whether ip, the address a reporter's socket is
-// connected to, is on this host's loopback interface (127.0.0.0/8 or ::1).
-// A socket dialed to "localhost" or to an empty host is connected to one.
-func isLoopback(ip net.IP) bool {
-	return ip.IsLoopback()
-}
-
 // ClientID returns the client ID the reporter puts in every metric.
 func (rep *Reporter) ClientID() string { return rep.clientID }
-
-// URL returns the agent's address as the reporter was started with it.
-func (rep *Reporter) URL() string { return rep.url }
-
-// SendsToken reports whether attempts may carry the session token, which
-// they do only when the agent is on a loopback address.
-func (rep *Reporter) SendsToken() bool { return rep.sendToken.Load() }
 
 // run is the sender goroutine. Woken, it writes everything queued, in
 // batches of up to maxBatch datagrams per system call, then lingers: it
@@ -180,13 +168,13 @@ func (rep *Reporter) run() {
 func (rep *Reporter) drain() bool {
 	rep.writeMu.Lock()
 	defer rep.writeMu.Unlock()
-	any := false
+	found := false
 	for {
 		n, _ := rep.writeOnce(false)
 		if n == 0 {
-			return any
+			return found
 		}
-		any = true
+		found = true
 		// Let the goroutines waiting for this one's processor (the API
 		// calls, with GOMAXPROCS=1) run between batches.
 		runtime.Gosched()
@@ -343,9 +331,6 @@ func (rep *Reporter) wakeIfAsleep(state senderState) {
 		rep.queue.wakeSender()
 	}
 }
-
-// Paused reports whether the reporter is paused. It has no side effect.
-func (rep *Reporter) Paused() bool { return rep.paused.Load() }
 
 // DropIfPaused reports whether the reporter is paused and, if it is,
 // counts one metric as not produced (Stats.DroppedPaused). An integration

@@ -78,24 +78,34 @@ type configFile struct {
 // device, larger than 1 MiB, not readable, or a file whose read would wait
 // for input, such as /dev/ptmx) is a *SettingError.
 func LoadSettings() (Settings, error) {
-	if v := os.Getenv(envEnabled); v != "" {
+	return LoadSettingsFrom(os.Getenv, true)
+}
+
+// LoadSettingsFrom is LoadSettings with the environment read through
+// getenv, the paths of the shared files included, and the files read only
+// if files is set.
+func LoadSettingsFrom(getenv func(string) string, files bool) (Settings, error) {
+	if v := getenv(envEnabled); v != "" {
 		if on, err := parseEnvBool(v); err != nil || !on {
-			return parseSettings(os.Getenv, configFile{}, configFile{})
+			files = false
 		}
 	}
-	config, credentials, err := readSharedFiles()
+	if !files {
+		return parseSettings(getenv, configFile{}, configFile{})
+	}
+	config, credentials, err := readSharedFiles(getenv)
 	if err != nil {
 		return Settings{}, err
 	}
-	return parseSettings(os.Getenv, config, credentials)
+	return parseSettings(getenv, config, credentials)
 }
 
 // readSharedFiles reads the shared config and credentials files.
-func readSharedFiles() (config, credentials configFile, err error) {
-	if config, err = readConfigFile("AWS_CONFIG_FILE", "config"); err != nil {
+func readSharedFiles(getenv func(string) string) (config, credentials configFile, err error) {
+	if config, err = readConfigFile(getenv, "AWS_CONFIG_FILE", "config"); err != nil {
 		return configFile{}, configFile{}, err
 	}
-	if credentials, err = readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
+	if credentials, err = readConfigFile(getenv, "AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
 		return configFile{}, configFile{}, err
 	}
 	return config, credentials, nil
@@ -105,8 +115,8 @@ func readSharedFiles() (config, credentials configFile, err error) {
 // ~/.aws/name. A file that does not exist counts as empty. The file is
 // opened and read without waiting (see readSettingsFile): a file whose
 // read would wait for input is a *SettingError, never a hang.
-func readConfigFile(env, name string) (configFile, error) {
-	path := os.Getenv(env)
+func readConfigFile(getenv func(string) string, env, name string) (configFile, error) {
+	path := getenv(env)
 	where := ""
 	if path == "" {
 		home, err := os.UserHomeDir()
@@ -366,7 +376,7 @@ func parseFileBool(v iniValue) (bool, error) {
 // of capacity metrics if none runs. Its errors are *SettingError values
 // that name the settings at fault.
 func (s Settings) Start(capacity int) (*Reporter, error) {
-	if err := CheckRunning(s.ClientID.Value, s.Address()); err != nil {
+	if err := checkRunning(s.ClientID.Value, s.Address()); err != nil {
 		return nil, s.blame(err)
 	}
 	if Get() == nil {
@@ -384,7 +394,7 @@ func (s Settings) Start(capacity int) (*Reporter, error) {
 // Check returns the error Start would return, without starting anything.
 func (s Settings) Check() error {
 	addr := s.Address()
-	err := CheckRunning(s.ClientID.Value, addr)
+	err := checkRunning(s.ClientID.Value, addr)
 	if err == nil {
 		_, err = resolveAgent(addr)
 	}
@@ -413,12 +423,11 @@ func dialAgent(addr string) error {
 // blame wraps an error of Start in a *SettingError that names the settings
 // at fault.
 func (s Settings) blame(err error) error {
-	var mismatch *MismatchError
 	switch {
-	case errors.As(err, &mismatch) && mismatch.What == "client ID":
-		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: mismatch}
-	case errors.As(err, &mismatch):
-		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.Address(), Err: mismatch}
+	case errors.Is(err, ErrClientIDMismatch):
+		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: err}
+	case errors.Is(err, ErrAddressMismatch):
+		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.Address(), Err: err}
 	default:
 		// The port was checked when the settings were read, so what is
 		// left to fail is the host.
@@ -430,26 +439,4 @@ func (s Settings) blame(err error) error {
 		}
 		return &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
 	}
-}
-
-// LoadSDKSettings returns the settings as aws-sdk-go v1's session resolves
-// them, to name the one it refused: with AWS_CSM_ENABLED set, the
-// environment's; otherwise the files' alone, whatever AWS_CSM_HOST,
-// AWS_CSM_PORT and AWS_CSM_CLIENT_ID say.
-func LoadSDKSettings() (Settings, error) {
-	if os.Getenv(envEnabled) != "" {
-		return parseSettings(os.Getenv, configFile{}, configFile{})
-	}
-	config, credentials, err := readSharedFiles()
-	if err != nil {
-		return Settings{}, err
-	}
-	filesOnly := func(k string) string {
-		switch k {
-		case envHost, envPort, envClientID, envHTTPTiming:
-			return ""
-		}
-		return os.Getenv(k)
-	}
-	return parseSettings(filesOnly, config, credentials)
 }
