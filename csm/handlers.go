@@ -79,13 +79,6 @@ func (rep *Reporter) injectHandlers(handlers *request.Handlers, timing bool) {
 	})
 }
 
-// removeHandlers takes the CSM handlers out of handlers.
-func removeHandlers(handlers *request.Handlers) {
-	injectMu.Lock()
-	defer injectMu.Unlock()
-	removeHandlersLocked(handlers)
-}
-
 // removeHandlersLocked takes the CSM handlers out of handlers. injectMu must
 // be held.
 func removeHandlersLocked(handlers *request.Handlers) {
