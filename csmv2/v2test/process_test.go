@@ -174,3 +174,27 @@ func TestPauseContinue(t *testing.T) {
 		})
 	}
 }
+
+// TestV1AndV2OneTimingSwitch: the HTTP timing switch is the process
+// reporter's, as Pause is: set through one package, it is on for the other,
+// and a reporter started anew starts with it off.
+func TestV1AndV2OneTimingSwitch(t *testing.T) {
+	agent := newSourceAgent(t)
+	rep2, err := csmv2.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+	t.Cleanup(resetReporter)
+	rep1, err := csm.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+
+	rep1.SetHTTPTiming(true)
+	assert.True(t, rep2.HTTPTiming(), "on through csm, on for csmv2")
+	rep2.SetHTTPTiming(false)
+	assert.False(t, rep1.HTTPTiming(), "off through csmv2, off for csm")
+
+	rep2.SetHTTPTiming(true)
+	resetReporter()
+	rep2, err = csmv2.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+	assert.False(t, rep2.HTTPTiming(), "a new reporter starts with timing off")
+	assert.False(t, csm.Get().HTTPTiming())
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // allTimed is every TimingField.
@@ -134,4 +136,36 @@ func BenchmarkAttemptTrace(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestHTTPTimingSwitch: the switch is the reporter's, off when it starts;
+// a nil reporter's is off and ignores SetHTTPTiming.
+func TestHTTPTimingSwitch(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	defer rep.close()
+	assert.False(t, rep.HTTPTiming())
+	rep.SetHTTPTiming(true)
+	assert.True(t, rep.HTTPTiming())
+	rep.SetHTTPTiming(false)
+	assert.False(t, rep.HTTPTiming())
+
+	var none *Reporter
+	none.SetHTTPTiming(true)
+	assert.False(t, none.HTTPTiming())
+}
+
+// TestAttemptTraceIsNoContext: the trace is found in the context
+// TraceAttempt returns, which keeps its parent's values, but is not a
+// context itself.
+func TestAttemptTraceIsNoContext(t *testing.T) {
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "v")
+	ctx, trace := TraceAttempt(parent)
+	assert.Same(t, trace, AttemptTraceFrom(ctx))
+	assert.Equal(t, "v", ctx.Value(key{}))
+	assert.Equal(t, parent, WithoutAttemptTrace(ctx))
+	_, isContext := any(trace).(context.Context)
+	assert.False(t, isContext)
 }

@@ -68,6 +68,9 @@ type Reporter struct {
 	lastIdleEnd   atomic.Int64
 	lastIdleStart atomic.Int64
 	closeOnce     sync.Once
+
+	// httpTiming is the switch of SetHTTPTiming.
+	httpTiming atomic.Bool
 }
 
 // writer is the scratch space of the write token's holder.
@@ -366,8 +369,12 @@ func (rep *Reporter) close() {
 // Metrics produced afterwards are dropped and counted in DroppedFull. If
 // rep is the process's reporter, Start then starts a new one. Shutdown
 // returns ctx.Err() if ctx ended before everything queued was written; the
-// reporter stops either way. Calling it again does nothing.
+// reporter stops either way. Calling it again, or on a nil reporter, does
+// nothing.
 func (rep *Reporter) Shutdown(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
 	err := rep.Flush(ctx)
 	mu.Lock()
 	if running == rep {
@@ -378,16 +385,32 @@ func (rep *Reporter) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// The methods from here on are those csm and csmv2 publish on their
+// Reporter: they do nothing on a nil reporter, as the original package's
+// do.
+
 // Pause stops the reporter from producing metrics until Continue; the calls
 // made meanwhile are counted in Stats.DroppedPaused. Metrics already queued
 // are still sent.
-func (rep *Reporter) Pause() { rep.paused.Store(true) }
+func (rep *Reporter) Pause() {
+	if rep != nil {
+		rep.paused.Store(true)
+	}
+}
 
 // Continue resumes reporting after Pause.
-func (rep *Reporter) Continue() { rep.paused.Store(false) }
+func (rep *Reporter) Continue() {
+	if rep != nil {
+		rep.paused.Store(false)
+	}
+}
 
-// Stats returns a snapshot of the reporter's counters.
+// Stats returns a snapshot of the reporter's counters; zero Stats for a
+// nil reporter.
 func (rep *Reporter) Stats() Stats {
+	if rep == nil {
+		return Stats{}
+	}
 	return rep.stats.snapshot(rep.queue)
 }
 
@@ -395,5 +418,8 @@ func (rep *Reporter) Stats() Stats {
 // the agent's socket, or until ctx is done, in which case it returns
 // ctx.Err(). It returns at once once the reporter is shut down.
 func (rep *Reporter) Flush(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
 	return rep.queue.flush(ctx)
 }
