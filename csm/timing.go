@@ -60,7 +60,7 @@ func traceAttempt(r *request.Request) {
 	if req == nil {
 		return
 	}
-	ctx, _ := report.TraceAttempt(report.WithoutAttemptTrace(req.Context()))
+	ctx, _ := report.TraceAttempt(req.Context())
 	r.HTTPRequest = req.WithContext(ctx)
 }
 

@@ -93,7 +93,15 @@ func (c *traceContext) Value(key any) any {
 // events: net/http calls both.
 //
 // The returned context is the one the attempt's request must be sent with.
+//
+// When ctx is the context an earlier TraceAttempt returned (aws-sdk-go
+// keeps an attempt's request context for the next attempt), the new trace
+// is derived from that one's parent instead, so that it does not carry the
+// previous trace along. A context derived from TraceAttempt's by someone
+// else is kept whole, with their values and traces (the old trace's hooks
+// then still run, into the old trace, which is no longer read).
 func TraceAttempt(ctx context.Context) (context.Context, *AttemptTrace) {
+	ctx = withoutAttemptTrace(ctx)
 	t := &AttemptTrace{base: time.Now()}
 	t.ctx = traceContext{Context: ctx, t: t}
 	t.trace = httptrace.ClientTrace{
@@ -115,14 +123,10 @@ func AttemptTraceFrom(ctx context.Context) *AttemptTrace {
 	return t
 }
 
-// WithoutAttemptTrace returns the context that the context returned by
+// withoutAttemptTrace returns the context that the context returned by
 // TraceAttempt was derived from, when ctx is that context, and ctx
-// otherwise. An SDK that keeps an attempt's request context for the next
-// attempt calls it so that the next attempt's trace does not carry the
-// previous one's along. A context derived from TraceAttempt's by someone
-// else is kept whole, with their values and traces (the old trace's hooks
-// then still run, into the old trace, which is no longer read).
-func WithoutAttemptTrace(ctx context.Context) context.Context {
+// otherwise.
+func withoutAttemptTrace(ctx context.Context) context.Context {
 	if t := AttemptTraceFrom(ctx); t != nil && t.attached == ctx {
 		return t.ctx.Context
 	}
@@ -235,7 +239,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 	if getConn == 0 || gotConn < getConn {
 		return
 	}
-	m.Timed |= FieldConnectionReused | FieldAcquireConnectionLatency
+	m.Timed |= hasConnectionReused | hasAcquireConnectionLatency
 	m.ConnectionReused = t.reused.Load()
 	m.AcquireConnectionLatency = millis(gotConn - getConn)
 	if n := t.ipLen.Load(); n != 0 {
@@ -248,7 +252,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		}
 	}
 	if responded := t.responded.Load(); responded >= gotConn {
-		m.Timed |= FieldRequestLatency
+		m.Timed |= hasRequestLatency
 		m.RequestLatency = millis(responded - gotConn)
 	}
 	if m.ConnectionReused {
@@ -266,15 +270,15 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		return
 	}
 	if dnsStart != 0 && connectStart >= dnsStart {
-		m.Timed |= FieldDNSLatency
+		m.Timed |= hasDNSLatency
 		m.DNSLatency = millis(connectStart - dnsStart)
 	}
 	if connectStart != 0 && connectDone >= connectStart {
-		m.Timed |= FieldTCPLatency
+		m.Timed |= hasTCPLatency
 		m.TCPLatency = millis(connectDone - connectStart)
 	}
 	if tlsStart != 0 && tlsDone >= tlsStart {
-		m.Timed |= FieldSSLLatency
+		m.Timed |= hasSSLLatency
 		m.SSLLatency = millis(tlsDone - tlsStart)
 	}
 	start := connectStart
@@ -282,7 +286,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		start = dnsStart
 	}
 	if start != 0 && ready >= start {
-		m.Timed |= FieldConnectLatency
+		m.Timed |= hasConnectLatency
 		m.ConnectLatency = millis(ready - start)
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
-// allTimed is every TimingField.
-const allTimed = FieldConnectionReused | FieldAcquireConnectionLatency | FieldConnectLatency |
-	FieldRequestLatency | FieldDNSLatency | FieldTCPLatency | FieldSSLLatency
+// allTimed is every timingField.
+const allTimed = hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency |
+	hasRequestLatency | hasDNSLatency | hasTCPLatency | hasSSLLatency
 
 // fakeConn is a connection with a remote address and nothing else.
 type fakeConn struct {
@@ -49,13 +49,13 @@ func TestAttemptTraceFill(t *testing.T) {
 		remote    net.Addr
 		newConn   bool
 		responded bool
-		timed     TimingField
+		timed     timingField
 		ip        string
 	}{
 		{"new connection", v4, true, true, allTimed, "192.0.2.1"},
-		{"reused connection", v6, false, true, FieldConnectionReused | FieldAcquireConnectionLatency | FieldRequestLatency, "2001:db8::1"},
-		{"no response", v4, true, false, allTimed &^ FieldRequestLatency, "192.0.2.1"},
-		{"not TCP", &net.UnixAddr{Name: "/tmp/s", Net: "unix"}, false, true, FieldConnectionReused | FieldAcquireConnectionLatency | FieldRequestLatency, ""},
+		{"reused connection", v6, false, true, hasConnectionReused | hasAcquireConnectionLatency | hasRequestLatency, "2001:db8::1"},
+		{"no response", v4, true, false, allTimed &^ hasRequestLatency, "192.0.2.1"},
+		{"not TCP", &net.UnixAddr{Name: "/tmp/s", Net: "unix"}, false, true, hasConnectionReused | hasAcquireConnectionLatency | hasRequestLatency, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,10 +96,13 @@ func TestAttemptTraceContext(t *testing.T) {
 	assert.Equal(t, "value", ctx.Value(key{}), "the parent's values")
 	assert.Same(t, trace, AttemptTraceFrom(ctx))
 	assert.Nil(t, AttemptTraceFrom(parent))
-	assert.Equal(t, parent, WithoutAttemptTrace(ctx), "the trace taken off")
+	assert.Equal(t, parent, withoutAttemptTrace(ctx), "the trace taken off")
 	derived := context.WithValue(ctx, key{}, "other")
-	assert.Equal(t, derived, WithoutAttemptTrace(derived), "a context derived from the trace's is kept")
-	assert.Equal(t, parent, WithoutAttemptTrace(parent))
+	assert.Equal(t, derived, withoutAttemptTrace(derived), "a context derived from the trace's is kept")
+	assert.Equal(t, parent, withoutAttemptTrace(parent))
+	again, next := TraceAttempt(ctx)
+	assert.Same(t, next, AttemptTraceFrom(again))
+	assert.Equal(t, parent, withoutAttemptTrace(again), "the next attempt's trace replaces the previous one's")
 
 	// A trace already in the context keeps its hooks.
 	var theirs int
@@ -111,7 +114,7 @@ func TestAttemptTraceContext(t *testing.T) {
 	require.Equal(t, 1, theirs)
 	var m Metric
 	trace.Fill(&m)
-	assert.Equal(t, allTimed&^FieldRequestLatency, m.Timed)
+	assert.Equal(t, allTimed&^hasRequestLatency, m.Timed)
 }
 
 // BenchmarkAttemptTrace measures what timing adds to an attempt: the trace
@@ -165,7 +168,7 @@ func TestAttemptTraceIsNoContext(t *testing.T) {
 	ctx, trace := TraceAttempt(parent)
 	assert.Same(t, trace, AttemptTraceFrom(ctx))
 	assert.Equal(t, "v", ctx.Value(key{}))
-	assert.Equal(t, parent, WithoutAttemptTrace(ctx))
+	assert.Equal(t, parent, withoutAttemptTrace(ctx))
 	_, isContext := any(trace).(context.Context)
 	assert.False(t, isContext)
 }

@@ -56,8 +56,8 @@ type Settings struct {
 	HTTPTiming bool
 }
 
-// Address returns the agent address the settings name.
-func (s Settings) Address() string {
+// address returns the agent address the settings name.
+func (s Settings) address() string {
 	return AddressWithDefaults(s.Host.Value, s.Port.Value)
 }
 
@@ -376,15 +376,15 @@ func parseFileBool(v iniValue) (bool, error) {
 // of capacity metrics if none runs. Its errors are *SettingError values
 // that name the settings at fault.
 func (s Settings) Start(capacity int) (*Reporter, error) {
-	if err := checkRunning(s.ClientID.Value, s.Address()); err != nil {
+	if err := checkRunning(s.ClientID.Value, s.address()); err != nil {
 		return nil, s.blame(err)
 	}
 	if Get() == nil {
-		if err := dialAgent(s.Address()); err != nil {
+		if err := dialAgent(s.address()); err != nil {
 			return nil, s.blame(err)
 		}
 	}
-	rep, err := Start(s.ClientID.Value, s.Address(), capacity)
+	rep, err := Start(s.ClientID.Value, s.address(), capacity)
 	if err != nil {
 		return nil, s.blame(err)
 	}
@@ -393,7 +393,7 @@ func (s Settings) Start(capacity int) (*Reporter, error) {
 
 // Check returns the error Start would return, without starting anything.
 func (s Settings) Check() error {
-	addr := s.Address()
+	addr := s.address()
 	err := checkRunning(s.ClientID.Value, addr)
 	if err == nil {
 		_, err = resolveAgent(addr)
@@ -427,7 +427,7 @@ func (s Settings) blame(err error) error {
 	case errors.Is(err, ErrClientIDMismatch):
 		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: err}
 	case errors.Is(err, ErrAddressMismatch):
-		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.Address(), Err: err}
+		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.address(), Err: err}
 	default:
 		// The port was checked when the settings were read, so what is
 		// left to fail is the host.

@@ -75,7 +75,7 @@ func TestLoadSettingsByteOrderMark(t *testing.T) {
 	s, err := LoadSettings()
 	require.NoError(t, err)
 	assert.True(t, s.Enabled)
-	assert.Equal(t, "127.0.0.1:31234", s.Address())
+	assert.Equal(t, "127.0.0.1:31234", s.address())
 }
 
 // TestLoadSettingsEnvironmentDecides: with AWS_CSM_ENABLED=false (or
@@ -156,7 +156,7 @@ func TestEnabledCombinations(t *testing.T) {
 					require.NoError(t, err)
 					assert.Equal(t, want, s.Enabled, "AWS_CSM_ENABLED=%q csm_enabled=%q AWS_CSM_HOST=%q AWS_CSM_PORT=%q", envEnabledValue, fileEnabled, host, port)
 					if want {
-						assert.Equal(t, AddressWithDefaults(host, port), s.Address())
+						assert.Equal(t, AddressWithDefaults(host, port), s.address())
 					}
 				}
 			}
@@ -169,7 +169,7 @@ func TestEnabledCombinations(t *testing.T) {
 // refused, as aws-sdk-go refuses it.
 func TestSettingsCheckDialsLikeTheSDK(t *testing.T) {
 	s := Settings{Enabled: true, Host: Setting{"fe80::1%lo", envHost}}
-	if dialAgent(s.Address()) == nil {
+	if dialAgent(s.address()) == nil {
 		t.Skip("this machine can dial fe80::1%lo")
 	}
 	err := s.Check()
