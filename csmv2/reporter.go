@@ -127,11 +127,22 @@ func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shu
 
 // Stats is a snapshot of the reporter's counters since it was started,
 // counting the metrics of aws-sdk-go v1 and v2 clients together. It is the
-// same type as csm.Stats.
+// same type as csm.Stats. Its fields:
+//
+//   - Queued: the metrics accepted into the queue.
+//   - Sent: the datagrams written to the agent's socket.
+//   - DroppedFull: the metrics dropped because the queue was full, or
+//     because the reporter had shut down.
+//   - DroppedPaused: the metrics not produced because the reporter was
+//     paused.
+//   - WriteErrors: the datagrams whose write failed, for example because
+//     no agent was listening.
+//   - Discarded: the queued metrics never written because the reporter shut
+//     down first (Shutdown's context ended).
+//   - LastWriteError: the error of the most recent failed write, or nil if
+//     none failed. The reporter never prints it.
 //
 // Every metric the middleware produces is counted exactly once as Queued,
 // DroppedFull or DroppedPaused. Every queued metric is, once written or
-// failed, counted exactly once as Sent or WriteErrors (or Discarded, if the
-// reporter shut down before writing it); LastWriteError keeps
-// the error of the most recent failed write.
+// failed, counted exactly once as Sent or WriteErrors, or as Discarded.
 type Stats = report.Stats
