@@ -16,9 +16,10 @@
 # Steps: go get the csm package and build and run a program that reports an
 # API call to a loopback agent; go get the csmv2 module, build and run a
 # program with it, and check that its module graph holds neither aws-sdk-go
-# v1 nor the root module; go install cmd/csmtail@version, whose --version
-# must say that version. One line per step;
-# the exit status is 1 when any step failed.
+# v1 nor the root module; check that a program outside the repository cannot
+# import the core (internal/report); go install cmd/csmtail@version, whose
+# --version must say that version. One line per step; the exit status is 1
+# when any step failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -144,6 +145,19 @@ func main() {
 }
 EOF
 
+# A program outside the repository that imports the core: Go's internal
+# rule must refuse it, as it lets csm and csmv2, under
+# github.com/opencsm/csm-go, import it.
+priv="$scratch/private"
+newmod "$priv"
+cat >"$priv/main.go" <<'EOF'
+package main
+
+import "github.com/opencsm/csm-go/internal/report"
+
+func main() { _ = report.Get() }
+EOF
+
 # Each command's status is checked: set -e does not apply in a function
 # called as a condition.
 v1get() { cd "$v1" && go get "github.com/opencsm/csm-go/csm@$version"; }
@@ -163,6 +177,18 @@ v2graph() {
 		echo "$bad"
 		return 1
 	fi
+}
+# private: the core's module downloads (the integrations require it), but a
+# program outside the repository cannot import it.
+private() {
+	cd "$priv"
+	go get "github.com/opencsm/csm-go/internal/report@$version" || return 1
+	if go build -o /dev/null . >"$scratch/private.log" 2>&1; then
+		echo "a program outside the repository built with github.com/opencsm/csm-go/internal/report"
+		return 1
+	fi
+	grep -q 'use of internal package github.com/opencsm/csm-go/internal/report not allowed' "$scratch/private.log" ||
+		{ cat "$scratch/private.log"; return 1; }
 }
 # go install of a version verifies the checksums of csmtail's dependencies
 # in the checksum database, not in a go.sum: through the real proxy when
@@ -211,6 +237,7 @@ if step "go get github.com/opencsm/csm-go/csmv2@$version" v2get; then
 	step "build and run an aws-sdk-go-v2 program with csmv2" v2run || true
 	step "the csmv2 program's module graph holds neither github.com/aws/aws-sdk-go nor github.com/opencsm/csm-go" v2graph || true
 fi
+step "a program outside the repository cannot import github.com/opencsm/csm-go/internal/report" private || true
 if step "go install github.com/opencsm/csm-go/cmd/csmtail@$version; csmtail --version" csmtail; then
 	echo "     $(tail -1 "$log")"
 else

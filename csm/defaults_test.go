@@ -18,9 +18,7 @@ var initialQueueCapacity = csm.MetricsChannelSize
 // address the one aws-sdk-go's package declares.
 func TestDefaults(t *testing.T) {
 	assert.Equal(t, report.DefaultQueueCapacity, initialQueueCapacity)
-	assert.Equal(t, report.DefaultPort, csm.DefaultPort)
-	assert.Equal(t, report.DefaultHost, csm.DefaultHost)
 	assert.Equal(t, awscsm.DefaultPort, csm.DefaultPort)
 	assert.Equal(t, awscsm.DefaultHost, csm.DefaultHost)
-	assert.Equal(t, csm.DefaultHost+":"+csm.DefaultPort, csm.AddressWithDefaults("", ""))
+	assert.Equal(t, csm.DefaultHost+":"+csm.DefaultPort, csm.AddressWithDefaults("", ""), "the reporter's defaults")
 }

@@ -89,7 +89,7 @@ func Get() *Reporter {
 
 // panicValue is the error the original package panics with.
 func panicValue(e *report.MismatchError) error {
-	if e.What == "client ID" {
+	if errors.Is(e, report.ErrClientIDMismatch) {
 		return fmt.Errorf("inconsistent client IDs. %q was expected, but received %q", e.Running, e.Asked)
 	}
 	return fmt.Errorf("inconsistent URLs. %q was expected, but received %q", e.Running, e.Asked)

@@ -79,13 +79,6 @@ func (rep *Reporter) injectHandlers(handlers *request.Handlers, timing bool) {
 	})
 }
 
-// removeHandlers takes the CSM handlers out of handlers.
-func removeHandlers(handlers *request.Handlers) {
-	injectMu.Lock()
-	defer injectMu.Unlock()
-	removeHandlersLocked(handlers)
-}
-
 // removeHandlersLocked takes the CSM handlers out of handlers. injectMu must
 // be held.
 func removeHandlersLocked(handlers *request.Handlers) {
@@ -124,7 +117,7 @@ func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
 	}
 	m := rep.newMetric(report.KindAPICallAttempt, r, r.AttemptTime)
 	m.AttemptLatency = time.Since(r.AttemptTime).Milliseconds()
-	m.ReadRequest(r.HTTPRequest, rep.r.SendsToken())
+	rep.r.ReadRequest(&m, r.HTTPRequest)
 	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
@@ -146,7 +139,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	if sentLastAttempt(r) {
 		m.AttemptCount++
 	}
-	m.ReadRequest(r.HTTPRequest, false)
+	rep.r.ReadRequest(&m, r.HTTPRequest)
 	m.ReadResponse(r.HTTPResponse)
 	if r.Error != nil {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))

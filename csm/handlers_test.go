@@ -325,22 +325,15 @@ func TestSessionTokenOnlyToLoopback(t *testing.T) {
 			rep, err := csm.Start("", host+":"+agent.Port())
 			require.NoError(t, err)
 			t.Cleanup(csm.ResetForTest)
-			assert.True(t, csm.SendsTokenForTest(rep))
+			c := newInstrumentedClient(t, rep, &stubTransport{})
+			events := callOnce(t, c, "Token", rep, agent)
+			require.Len(t, events, 2)
+			assert.Equal(t, testSessionToken, events[0]["SessionToken"], "the attempt")
+			assert.NotContains(t, events[1], "SessionToken", "the call")
 		})
 	}
-
-	// With an agent elsewhere, the token stays out of the datagram. The
-	// test cannot send to another host, so it makes a loopback reporter
-	// act as one.
-	rep, agent := startReporter(t, "")
-	csm.SetSendsTokenForTest(rep, false)
-	c := newInstrumentedClient(t, rep, &stubTransport{})
-	events := callOnce(t, c, "NoToken", rep, agent)
-	assert.Equal(t, testAccessKey, events[0]["AccessKey"])
-	assert.NotContains(t, events[0], "SessionToken")
-	for _, raw := range agent.Raw() {
-		assert.NotContains(t, string(raw), testSessionToken)
-	}
+	// An agent elsewhere gets no token: report's
+	// TestReadRequestTokenOnlyToLoopback (tests send to loopback only).
 }
 
 // TestHandlersDoNotAllocate pins the steady-state cost of reporting a call

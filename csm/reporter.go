@@ -34,46 +34,35 @@ func wrapLocked(r *report.Reporter) *Reporter {
 	return wrapped.rep
 }
 
+// core returns the process's reporter that rep wraps; nil for a nil rep,
+// whose methods then do nothing.
+func (rep *Reporter) core() *report.Reporter {
+	if rep == nil {
+		return nil
+	}
+	return rep.r
+}
+
 // Pause stops the reporter from producing metrics: API calls made while it
 // is paused are not reported (they are counted in Stats.DroppedPaused).
 // Metrics already queued are still sent. Pause may be called any number of
 // times; Continue resumes. As the reporter is the process's, Pause also
 // pauses the reporting of aws-sdk-go-v2 clients.
-func (rep *Reporter) Pause() {
-	if rep == nil {
-		return
-	}
-	rep.r.Pause()
-}
+func (rep *Reporter) Pause() { rep.core().Pause() }
 
 // Continue resumes reporting after Pause. It may be called any number of
 // times, paused or not.
-func (rep *Reporter) Continue() {
-	if rep == nil {
-		return
-	}
-	rep.r.Continue()
-}
+func (rep *Reporter) Continue() { rep.core().Continue() }
 
 // Stats returns a snapshot of the reporter's counters. A nil reporter
 // returns zero Stats.
-func (rep *Reporter) Stats() Stats {
-	if rep == nil {
-		return Stats{}
-	}
-	return Stats(rep.r.Stats())
-}
+func (rep *Reporter) Stats() Stats { return rep.core().Stats() }
 
 // Flush waits until every metric queued before the call has been written to
 // the agent's socket, or until ctx is done, in which case it returns
 // ctx.Err(). A short-lived process, such as an AWS Lambda handler, calls it
 // before returning so that its last metrics are not lost with the process.
-func (rep *Reporter) Flush(ctx context.Context) error {
-	if rep == nil {
-		return nil
-	}
-	return rep.r.Flush(ctx)
-}
+func (rep *Reporter) Flush(ctx context.Context) error { return rep.core().Flush(ctx) }
 
 // Shutdown writes what is queued, waiting until ctx is done at most, then
 // stops the reporter: its goroutine ends and its socket is closed. As the
@@ -87,9 +76,4 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 // while no other call ran are written before the call returns. A program
 // that ends right after many calls in quick succession calls Flush or
 // Shutdown, or loses the metrics of its last few milliseconds of calls.
-func (rep *Reporter) Shutdown(ctx context.Context) error {
-	if rep == nil {
-		return nil
-	}
-	return rep.r.Shutdown(ctx)
-}
+func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shutdown(ctx) }

@@ -218,5 +218,5 @@ func ourResolved() resolvedSettings {
 	case !s.Enabled:
 		return resolvedSettings{}
 	}
-	return resolvedSettings{Enabled: true, Address: s.Address(), ClientID: s.ClientID.Value}
+	return resolvedSettings{Enabled: true, Address: report.AddressWithDefaults(s.Host.Value, s.Port.Value), ClientID: s.ClientID.Value}
 }

@@ -3,6 +3,7 @@ package csm
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -120,7 +121,7 @@ func nameBuiltInError(err error) error {
 	// This package's settings first, then aws-sdk-go's, which differ when
 	// the environment and the files both have a value.
 	var sdk report.Settings
-	for _, load := range []func() (report.Settings, error){report.LoadSettings, report.LoadSDKSettings} {
+	for _, load := range []func() (report.Settings, error){report.LoadSettings, loadSDKSettings} {
 		s, serr := load()
 		if serr != nil {
 			return serr
@@ -141,6 +142,24 @@ func nameBuiltInError(err error) error {
 	return &SettingError{Setting: sourceOr(sdk.Host.Source, "AWS_CSM_HOST") + " and " + sourceOr(sdk.Port.Source, "AWS_CSM_PORT"),
 		Value: report.AddressWithDefaults(sdk.Host.Value, sdk.Port.Value),
 		Err:   fmt.Errorf("aws-sdk-go's built-in CSM cannot use this address: %w", err)}
+}
+
+// loadSDKSettings returns the settings as aws-sdk-go v1's session resolves
+// them, to name the one it refused: with AWS_CSM_ENABLED set, the
+// environment's; otherwise the files' alone, whatever AWS_CSM_HOST,
+// AWS_CSM_PORT and AWS_CSM_CLIENT_ID say.
+func loadSDKSettings() (report.Settings, error) {
+	if os.Getenv("AWS_CSM_ENABLED") != "" {
+		return report.LoadSettingsFrom(os.Getenv, false)
+	}
+	filesOnly := func(k string) string {
+		switch k {
+		case "AWS_CSM_HOST", "AWS_CSM_PORT", "AWS_CSM_CLIENT_ID", "AWS_CSM_HTTP_TIMING":
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	return report.LoadSettingsFrom(filesOnly, true)
 }
 
 // sourceOr returns source, or name if it is empty.

@@ -1,8 +1,6 @@
 package csm
 
 import (
-	"sync/atomic"
-
 	"github.com/aws/aws-sdk-go/aws/request"
 
 	"github.com/opencsm/csm-go/internal/report"
@@ -15,16 +13,15 @@ const (
 	respondedHandlerName = "awscsm.AttemptResponded"
 )
 
-// httpTiming is the switch of SetHTTPTiming.
-var httpTiming atomic.Bool
-
 // SetHTTPTiming turns the HTTP timing fields of ApiCallAttempt metrics on or
 // off for the handlers that InjectHandlers adds from then on (clients
-// created from handlers injected earlier keep what they had). It is off by
-// default. Enable and NewSession also turn it on for their session when the
-// CSM settings ask for it (AWS_CSM_HTTP_TIMING=true, or csm_http_timing =
-// true in the shared config file); a program that calls Start reads no
-// settings and uses this switch.
+// created from handlers injected earlier keep what they had). It is off when
+// the reporter starts. Enable and NewSession also turn it on for their
+// session when the CSM settings ask for it (AWS_CSM_HTTP_TIMING=true, or
+// csm_http_timing = true in the shared config file); a program that calls
+// Start reads no settings and uses this switch. As the reporter is the
+// process's, the switch is also that of csmv2's AddMiddleware, as Pause
+// is.
 //
 // With timing on, each attempt's request is sent with a context that
 // carries an httptrace.ClientTrace of its own, and its metric carries
@@ -33,18 +30,11 @@ var httpTiming atomic.Bool
 // DestinationIp (see docs/http-timing.md for what each measures). Traces
 // and context values already on the request (a tracer's, the program's)
 // keep working.
-func (rep *Reporter) SetHTTPTiming(on bool) {
-	if rep == nil {
-		return
-	}
-	httpTiming.Store(on)
-}
+func (rep *Reporter) SetHTTPTiming(on bool) { rep.core().SetHTTPTiming(on) }
 
 // HTTPTiming reports whether InjectHandlers adds the handlers that measure
 // the HTTP timing fields (see SetHTTPTiming).
-func (rep *Reporter) HTTPTiming() bool {
-	return rep != nil && httpTiming.Load()
-}
+func (rep *Reporter) HTTPTiming() bool { return rep.core().HTTPTiming() }
 
 // addTimingHandlers puts the handlers that time each attempt around
 // aws-sdk-go's send handler. injectMu must be held.
@@ -70,7 +60,7 @@ func traceAttempt(r *request.Request) {
 	if req == nil {
 		return
 	}
-	ctx, _ := report.TraceAttempt(report.WithoutAttemptTrace(req.Context()))
+	ctx, _ := report.TraceAttempt(req.Context())
 	r.HTTPRequest = req.WithContext(ctx)
 }
 

@@ -90,7 +90,7 @@ func newPairRun(tb testing.TB, mode string) (func(), *report.Reporter) {
 		tb.Cleanup(func() { _ = conn.Close() })
 		r, err := report.Start("bench", conn.LocalAddr().String(), report.DefaultQueueCapacity)
 		require.NoError(tb, err)
-		tb.Cleanup(report.ResetForTest)
+		tb.Cleanup(ResetForTest)
 		if mode == "paused" {
 			r.Pause()
 		}

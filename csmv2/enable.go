@@ -45,7 +45,12 @@ func Enable(cfg *aws.Config) (*Reporter, error) {
 // shared config file that cannot be read, or a client ID or address other
 // than those of the reporter already running.
 //
-// It is report.SettingError from github.com/opencsm/csm-go/internal/report, the same
-// type as csm.SettingError, so one errors.As finds it whichever package
-// returned it.
+// It is the same type as csm.SettingError, so one errors.As finds it
+// whichever package returned it. Its fields:
+//
+//   - Setting: where the value came from: an environment variable such as
+//     "AWS_CSM_PORT", or a key of the shared config file such as
+//     "csm_port in [aws_csm] of /home/me/.aws/config".
+//   - Value: the value as it was read.
+//   - Err: what is wrong with it (Unwrap returns it).
 type SettingError = report.SettingError

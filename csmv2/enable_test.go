@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
@@ -32,7 +31,7 @@ func TestEnable(t *testing.T) {
 	t.Run("enabled: the middleware added, the calls reported", func(t *testing.T) {
 		reporttest.IsolateEnv(t)
 		agent := reporttest.NewAgent(t)
-		t.Cleanup(report.ResetForTest)
+		t.Cleanup(csmv2.ResetForTest)
 		t.Setenv("AWS_CSM_ENABLED", "true")
 		t.Setenv("AWS_CSM_PORT", agent.Port())
 		t.Setenv("AWS_CSM_CLIENT_ID", "from-env")
@@ -67,7 +66,7 @@ func TestEnableSettingErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			reporttest.IsolateEnv(t)
-			t.Cleanup(report.ResetForTest)
+			t.Cleanup(csmv2.ResetForTest)
 			t.Setenv("AWS_CSM_ENABLED", "true")
 			t.Setenv(tc.key, tc.value)
 			cfg := aws.Config{}

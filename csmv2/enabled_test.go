@@ -38,8 +38,8 @@ func TestEnabledCombinations(t *testing.T) {
 					}
 					t.Run(name, func(t *testing.T) {
 						reporttest.IsolateEnv(t)
-						t.Cleanup(report.ResetForTest)
-						report.ResetForTest()
+						t.Cleanup(csmv2.ResetForTest)
+						csmv2.ResetForTest()
 						agent := reporttest.NewAgent(t)
 						t.Setenv("AWS_CSM_ENABLED", envEnabled)
 						t.Setenv("AWS_CSM_HOST", host)

@@ -1,8 +1,14 @@
 package csmv2
 
-// SetSendsTokenForTest makes rep act as if its agent were, or were not,
-// on a loopback address.
-func SetSendsTokenForTest(rep *Reporter, send bool) { rep.r.SetSendsTokenForTest(send) }
+import "context"
+
+// ResetForTest stops the process's reporter, discarding what it queued, so
+// that the next test can start another with other settings.
+func ResetForTest() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = Get().Shutdown(ctx)
+}
 
 // ClassifyForTest is classify.
 var ClassifyForTest = classify

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/conformance"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
@@ -35,7 +34,7 @@ func startReporter(t *testing.T, clientID string) (*csmv2.Reporter, *reporttest.
 	agent := reporttest.NewAgent(t)
 	rep, err := csmv2.Start(clientID, agent.Addr())
 	require.NoError(t, err)
-	t.Cleanup(report.ResetForTest)
+	t.Cleanup(csmv2.ResetForTest)
 	return rep, agent
 }
 

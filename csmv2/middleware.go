@@ -168,7 +168,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 		}
 		// The call reports its last attempt's request and response.
 		if last != nil {
-			metric.ReadRequest(httpRequest(last.req), false)
+			m.rep.ReadRequest(&metric, httpRequest(last.req))
 			if last.sent {
 				metric.ReadResponse(httpResponse(last.resp))
 			}
@@ -210,7 +210,7 @@ func (m *callMiddleware) sendAttempt(call *report.Metric, rec *attemptRecord) {
 		Timestamp:      rec.start.UnixMilli(),
 		AttemptLatency: rec.end.MillisSince(rec.start),
 	}
-	metric.ReadRequest(httpRequest(rec.req), m.rep.SendsToken())
+	m.rep.ReadRequest(&metric, httpRequest(rec.req))
 	metric.ReadResponse(httpResponse(rec.resp))
 	if rec.err != nil {
 		metric.SetException(classify(rec.err))

@@ -245,16 +245,6 @@ func TestPausedDuringTheCall(t *testing.T) {
 	assert.Equal(t, uint64(2), rep.Stats().DroppedPaused, "its attempt and its call")
 }
 
-func TestSessionTokenOnlyToLoopback(t *testing.T) {
-	rep, agent := startReporter(t, "")
-	csmv2.SetSendsTokenForTest(rep, false)
-	require.NoError(t, newTestClient(testConfig(rep, "the-token"), "CSM Test", 1, &stubHTTP{}).call(context.Background(), "TestOperation"))
-	events := flushAndEvents(t, agent)
-	require.Len(t, events, 2)
-	assert.NotContains(t, events[0], "SessionToken")
-	assert.Equal(t, testAccessKey, events[0]["AccessKey"])
-}
-
 // num returns a JSON number's text, or "" for anything else.
 func num(v any) string {
 	if n, ok := v.(interface{ String() string }); ok {

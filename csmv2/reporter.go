@@ -48,15 +48,18 @@ func wrap(r *report.Reporter) *Reporter {
 }
 
 // Start starts the process's reporter, which sends metrics over UDP to the
-// agent at addr ("host:port", see AddressWithDefaults), and returns it.
+// agent at url ("host:port", see AddressWithDefaults), and returns it.
 // Calling Start again with the same client ID and address, or after package
 // csm started the reporter with them, returns the same reporter.
 //
-// Start returns an error, and starts nothing, when addr is not a usable UDP
+// Start returns an error, and starts nothing, when url is not a usable UDP
 // address, or when the reporter already runs with another client ID or
 // address.
-func Start(clientID, addr string) (*Reporter, error) {
-	r, err := report.Start(clientID, addr, MetricsChannelSize)
+//
+// The parameters are named as in package csm's Start, aws-sdk-go's: url is
+// the agent's address, not a URL.
+func Start(clientID string, url string) (*Reporter, error) {
+	r, err := report.Start(clientID, url, MetricsChannelSize)
 	if err != nil {
 		var mismatch *report.MismatchError
 		if errors.As(err, &mismatch) {
@@ -80,45 +83,34 @@ func AddressWithDefaults(host, port string) string {
 	return report.AddressWithDefaults(host, port)
 }
 
+// core returns the process's reporter that rep wraps; nil for a nil rep,
+// whose methods then do nothing.
+func (rep *Reporter) core() *report.Reporter {
+	if rep == nil {
+		return nil
+	}
+	return rep.r
+}
+
 // Pause stops the reporter from producing metrics: API calls made while it
 // is paused are not reported (they are counted in Stats.DroppedPaused), by
 // aws-sdk-go-v2 and aws-sdk-go v1 clients alike. Metrics already queued are
 // still sent. Continue resumes.
-func (rep *Reporter) Pause() {
-	if rep == nil {
-		return
-	}
-	rep.r.Pause()
-}
+func (rep *Reporter) Pause() { rep.core().Pause() }
 
 // Continue resumes reporting after Pause. It may be called any number of
 // times, paused or not.
-func (rep *Reporter) Continue() {
-	if rep == nil {
-		return
-	}
-	rep.r.Continue()
-}
+func (rep *Reporter) Continue() { rep.core().Continue() }
 
 // Stats returns a snapshot of the reporter's counters. A nil reporter
 // returns zero Stats.
-func (rep *Reporter) Stats() Stats {
-	if rep == nil {
-		return Stats{}
-	}
-	return Stats(rep.r.Stats())
-}
+func (rep *Reporter) Stats() Stats { return rep.core().Stats() }
 
 // Flush waits until every metric queued before the call has been written to
 // the agent's socket, or until ctx is done, in which case it returns
 // ctx.Err(). A short-lived process, such as an AWS Lambda handler, calls it
 // before returning so that its last metrics are not lost with the process.
-func (rep *Reporter) Flush(ctx context.Context) error {
-	if rep == nil {
-		return nil
-	}
-	return rep.r.Flush(ctx)
-}
+func (rep *Reporter) Flush(ctx context.Context) error { return rep.core().Flush(ctx) }
 
 // Shutdown writes what is queued, waiting until ctx is done at most, then
 // stops the reporter: its goroutine ends and its socket is closed. As the
@@ -131,20 +123,26 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 // queued was written; the reporter stops either way. A program need not
 // call it: the datagrams of a call made while no other call ran are
 // written before the call returns (on Linux).
-func (rep *Reporter) Shutdown(ctx context.Context) error {
-	if rep == nil {
-		return nil
-	}
-	return rep.r.Shutdown(ctx)
-}
+func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shutdown(ctx) }
 
 // Stats is a snapshot of the reporter's counters since it was started,
 // counting the metrics of aws-sdk-go v1 and v2 clients together. It is the
-// same type as csm.Stats.
+// same type as csm.Stats. Its fields:
+//
+//   - Queued: the metrics accepted into the queue.
+//   - Sent: the datagrams written to the agent's socket.
+//   - DroppedFull: the metrics dropped because the queue was full, or
+//     because the reporter had shut down.
+//   - DroppedPaused: the metrics not produced because the reporter was
+//     paused.
+//   - WriteErrors: the datagrams whose write failed, for example because
+//     no agent was listening.
+//   - Discarded: the queued metrics never written because the reporter shut
+//     down first (Shutdown's context ended).
+//   - LastWriteError: the error of the most recent failed write, or nil if
+//     none failed. The reporter never prints it.
 //
 // Every metric the middleware produces is counted exactly once as Queued,
 // DroppedFull or DroppedPaused. Every queued metric is, once written or
-// failed, counted exactly once as Sent or WriteErrors (or Discarded, if the
-// reporter shut down before writing it); LastWriteError keeps
-// the error of the most recent failed write.
+// failed, counted exactly once as Sent or WriteErrors, or as Discarded.
 type Stats = report.Stats

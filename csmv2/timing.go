@@ -2,7 +2,6 @@ package csmv2
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/aws/smithy-go/middleware"
 
@@ -14,15 +13,14 @@ import (
 // client returned the response's headers.
 const RespondedMiddlewareID = "CSMApiCallAttemptResponded"
 
-// httpTiming is the switch of SetHTTPTiming.
-var httpTiming atomic.Bool
-
 // SetHTTPTiming turns the HTTP timing fields of ApiCallAttempt metrics on or
 // off for the API calls made from then on by clients whose APIOptions have
-// AddMiddleware. It is off by default. Enable also turns timing on for the
-// clients made from its config when the CSM settings ask for it
-// (AWS_CSM_HTTP_TIMING=true, or csm_http_timing = true in the shared config
-// file); a program that calls Start reads no settings and uses this switch.
+// AddMiddleware. It is off when the reporter starts. Enable also turns
+// timing on for the clients made from its config when the CSM settings ask
+// for it (AWS_CSM_HTTP_TIMING=true, or csm_http_timing = true in the shared
+// config file); a program that calls Start reads no settings and uses this
+// switch. As the reporter is the process's, the switch is also that of
+// package csm's InjectHandlers, as Pause is.
 //
 // With timing on, each attempt's request is sent with a context that
 // carries an httptrace.ClientTrace of its own, and its metric carries
@@ -31,18 +29,11 @@ var httpTiming atomic.Bool
 // DestinationIp (see docs/http-timing.md for what each measures), with the
 // same meaning as in package csm's metrics. Traces and values already in
 // the operation's context (a tracer's, the program's) keep working.
-func (rep *Reporter) SetHTTPTiming(on bool) {
-	if rep == nil {
-		return
-	}
-	httpTiming.Store(on)
-}
+func (rep *Reporter) SetHTTPTiming(on bool) { rep.core().SetHTTPTiming(on) }
 
 // HTTPTiming reports whether AddMiddleware adds timed middleware (see
 // SetHTTPTiming).
-func (rep *Reporter) HTTPTiming() bool {
-	return rep != nil && httpTiming.Load()
-}
+func (rep *Reporter) HTTPTiming() bool { return rep.core().HTTPTiming() }
 
 // addTimedMiddleware is AddMiddleware with the attempts timed, whatever
 // SetHTTPTiming says: Enable adds it when the settings ask for timing.

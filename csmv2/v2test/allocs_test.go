@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 )
 
 // maxCallAllocations is what csmv2 may add to the allocations of a whole
@@ -36,7 +35,7 @@ func TestWholeCallAllocations(t *testing.T) {
 	t.Cleanup(func() { _ = deaf.Close() })
 	rep, err := csmv2.Start(testClientID, deaf.LocalAddr().String())
 	require.NoError(t, err)
-	t.Cleanup(report.ResetForTest)
+	t.Cleanup(resetReporter)
 	newCall := func(withCSM bool) func() {
 		cfg := aws.Config{
 			Region:       testRegion,

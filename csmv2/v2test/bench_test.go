@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 )
 
 // stubTransport answers every request with a canned ListTables response,
@@ -61,7 +60,7 @@ func startBenchReporter(b *testing.B) *csmv2.Reporter {
 	b.Cleanup(func() { _ = conn.Close() })
 	rep, err := csmv2.Start(testClientID, conn.LocalAddr().String())
 	require.NoError(b, err)
-	b.Cleanup(report.ResetForTest)
+	b.Cleanup(resetReporter)
 	return rep
 }
 

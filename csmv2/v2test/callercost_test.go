@@ -24,7 +24,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
@@ -72,7 +71,7 @@ func BenchmarkCallerCost(b *testing.B) {
 	original := startOriginal(b, reporttest.DeafSocket(b))
 	rep, err := csmv2.Start(testClientID, reporttest.DeafSocket(b))
 	require.NoError(b, err)
-	b.Cleanup(report.ResetForTest)
+	b.Cleanup(resetReporter)
 
 	captured := captureV2Call(b, rep)
 	impls := []*callerCostImpl{

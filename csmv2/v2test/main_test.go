@@ -25,7 +25,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
@@ -85,7 +84,7 @@ func startReporter(t testing.TB) (*csmv2.Reporter, *reporttest.Agent) {
 	agent := reporttest.NewAgent(t)
 	rep, err := csmv2.Start(testClientID, agent.Addr())
 	require.NoError(t, err)
-	t.Cleanup(report.ResetForTest)
+	t.Cleanup(resetReporter)
 	return rep, agent
 }
 
@@ -298,3 +297,11 @@ func ofType(events []map[string]any, typ string) []map[string]any {
 
 func calls(events []map[string]any) []map[string]any    { return ofType(events, "ApiCall") }
 func attempts(events []map[string]any) []map[string]any { return ofType(events, "ApiCallAttempt") }
+
+// resetReporter stops the process's reporter, discarding what it queued, so
+// that the next test can start another with other settings.
+func resetReporter() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = csmv2.Get().Shutdown(ctx)
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/opencsm/csm-go/csm"
 	"github.com/opencsm/csm-go/csmv2"
-	"github.com/opencsm/csm-go/internal/report"
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
@@ -79,7 +78,7 @@ func TestV1AndV2OneStream(t *testing.T) {
 	agent := newSourceAgent(t)
 	rep2, err := csmv2.Start(testClientID, agent.Addr())
 	require.NoError(t, err)
-	t.Cleanup(report.ResetForTest)
+	t.Cleanup(resetReporter)
 	rep1, err := csm.Start(testClientID, agent.Addr())
 	require.NoError(t, err, "package csm joins the reporter csmv2 started")
 	require.Same(t, rep1, csm.Get())
@@ -174,4 +173,28 @@ func TestPauseContinue(t *testing.T) {
 			assert.Equal(t, 4, agent.Len())
 		})
 	}
+}
+
+// TestV1AndV2OneTimingSwitch: the HTTP timing switch is the process
+// reporter's, as Pause is: set through one package, it is on for the other,
+// and a reporter started anew starts with it off.
+func TestV1AndV2OneTimingSwitch(t *testing.T) {
+	agent := newSourceAgent(t)
+	rep2, err := csmv2.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+	t.Cleanup(resetReporter)
+	rep1, err := csm.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+
+	rep1.SetHTTPTiming(true)
+	assert.True(t, rep2.HTTPTiming(), "on through csm, on for csmv2")
+	rep2.SetHTTPTiming(false)
+	assert.False(t, rep1.HTTPTiming(), "off through csmv2, off for csm")
+
+	rep2.SetHTTPTiming(true)
+	resetReporter()
+	rep2, err = csmv2.Start(testClientID, agent.Addr())
+	require.NoError(t, err)
+	assert.False(t, rep2.HTTPTiming(), "a new reporter starts with timing off")
+	assert.False(t, csm.Get().HTTPTiming())
 }

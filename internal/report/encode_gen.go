@@ -76,31 +76,31 @@ func appendAttempt(dst []byte, m *Metric) []byte {
 		dst = m.DestinationIP.AppendTo(dst)
 		dst = append(dst, '"')
 	}
-	if m.Timed&FieldConnectionReused != 0 {
+	if m.Timed&hasConnectionReused != 0 {
 		dst = append(dst, `,"ConnectionReused":`...)
 		dst = strconv.AppendInt(dst, boolInt(m.ConnectionReused), 10)
 	}
-	if m.Timed&FieldAcquireConnectionLatency != 0 {
+	if m.Timed&hasAcquireConnectionLatency != 0 {
 		dst = append(dst, `,"AcquireConnectionLatency":`...)
 		dst = strconv.AppendInt(dst, m.AcquireConnectionLatency, 10)
 	}
-	if m.Timed&FieldConnectLatency != 0 {
+	if m.Timed&hasConnectLatency != 0 {
 		dst = append(dst, `,"ConnectLatency":`...)
 		dst = strconv.AppendInt(dst, m.ConnectLatency, 10)
 	}
-	if m.Timed&FieldRequestLatency != 0 {
+	if m.Timed&hasRequestLatency != 0 {
 		dst = append(dst, `,"RequestLatency":`...)
 		dst = strconv.AppendInt(dst, m.RequestLatency, 10)
 	}
-	if m.Timed&FieldDNSLatency != 0 {
+	if m.Timed&hasDNSLatency != 0 {
 		dst = append(dst, `,"DnsLatency":`...)
 		dst = strconv.AppendInt(dst, m.DNSLatency, 10)
 	}
-	if m.Timed&FieldTCPLatency != 0 {
+	if m.Timed&hasTCPLatency != 0 {
 		dst = append(dst, `,"TcpLatency":`...)
 		dst = strconv.AppendInt(dst, m.TCPLatency, 10)
 	}
-	if m.Timed&FieldSSLLatency != 0 {
+	if m.Timed&hasSSLLatency != 0 {
 		dst = append(dst, `,"SslLatency":`...)
 		dst = strconv.AppendInt(dst, m.SSLLatency, 10)
 	}

@@ -140,7 +140,7 @@ func generateEncoder(t *testing.T) []byte {
 			case encNonZero:
 				fmt.Fprintf(&b, "if v := %s; v != 0 {\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, v, 10)\n}\n", number(f.idx), k)
 			case encTimed:
-				fmt.Fprintf(&b, "if m.Timed&Field%s != 0 {\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, %s, 10)\n}\n", nums[f.idx], k, number(f.idx))
+				fmt.Fprintf(&b, "if m.Timed&has%s != 0 {\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, %s, 10)\n}\n", nums[f.idx], k, number(f.idx))
 			case encAddr:
 				fmt.Fprintf(&b, "if m.DestinationIP.IsValid() {\n// An IP address needs no escaping.\ndst = append(dst, %s...)\ndst = append(dst, '\"')\ndst = m.DestinationIP.AppendTo(dst)\ndst = append(dst, '\"')\n}\n", k)
 			default:

@@ -92,25 +92,25 @@ func reference(m *Metric) jsonMetric {
 		ip := m.DestinationIP.String()
 		j.DestinationIP = &ip
 	}
-	if m.Timed&FieldConnectionReused != 0 {
+	if m.Timed&hasConnectionReused != 0 {
 		reused := 0
 		if m.ConnectionReused {
 			reused = 1
 		}
 		j.ConnectionReused = &reused
 	}
-	timed := func(f TimingField, v int64) *int64 {
+	timed := func(f timingField, v int64) *int64 {
 		if m.Timed&f == 0 {
 			return nil
 		}
 		return &v
 	}
-	j.AcquireConnectionLatency = timed(FieldAcquireConnectionLatency, m.AcquireConnectionLatency)
-	j.ConnectLatency = timed(FieldConnectLatency, m.ConnectLatency)
-	j.RequestLatency = timed(FieldRequestLatency, m.RequestLatency)
-	j.DNSLatency = timed(FieldDNSLatency, m.DNSLatency)
-	j.TCPLatency = timed(FieldTCPLatency, m.TCPLatency)
-	j.SSLLatency = timed(FieldSSLLatency, m.SSLLatency)
+	j.AcquireConnectionLatency = timed(hasAcquireConnectionLatency, m.AcquireConnectionLatency)
+	j.ConnectLatency = timed(hasConnectLatency, m.ConnectLatency)
+	j.RequestLatency = timed(hasRequestLatency, m.RequestLatency)
+	j.DNSLatency = timed(hasDNSLatency, m.DNSLatency)
+	j.TCPLatency = timed(hasTCPLatency, m.TCPLatency)
+	j.SSLLatency = timed(hasSSLLatency, m.SSLLatency)
 	return j
 }
 
@@ -127,13 +127,13 @@ func testMetrics() map[string]Metric {
 		},
 		"timed attempt": {
 			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timestamp: 2, HTTPStatusCode: 200,
-			Timed: FieldConnectionReused | FieldAcquireConnectionLatency | FieldConnectLatency | FieldRequestLatency |
-				FieldDNSLatency | FieldTCPLatency | FieldSSLLatency,
+			Timed: hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency | hasRequestLatency |
+				hasDNSLatency | hasTCPLatency | hasSSLLatency,
 			AcquireConnectionLatency: 12, ConnectLatency: 0, RequestLatency: 30, DNSLatency: 1, TCPLatency: 2, SSLLatency: 9,
 			DestinationIP: netip.MustParseAddr("127.0.0.1"),
 		},
 		"reused attempt": {
-			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timed: FieldConnectionReused | FieldRequestLatency,
+			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timed: hasConnectionReused | hasRequestLatency,
 			ConnectionReused: true, DestinationIP: netip.MustParseAddr("2001:db8::1"),
 		},
 		"failed attempt": {
@@ -302,7 +302,7 @@ func FuzzEncodeMetric(f *testing.F) {
 		if call {
 			m.Kind, m.Latency, m.AttemptCount, m.MaxRetriesExceeded = KindAPICall, n, int(n%10), n%2 == 0
 		} else {
-			m.Timed, m.ConnectionReused = TimingField(n), n%3 == 0
+			m.Timed, m.ConnectionReused = timingField(n), n%3 == 0
 			m.AcquireConnectionLatency, m.ConnectLatency, m.RequestLatency = n, -n, n/2
 			m.DNSLatency, m.TCPLatency, m.SSLLatency = n%7, n%11, n%13
 			var ip [16]byte

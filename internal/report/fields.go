@@ -102,7 +102,7 @@ func (m *Metric) setNumbers(v *[numNumbers]int64) {
 	m.MaxRetriesExceeded = v[nMaxRetriesExceeded] != 0
 	m.AttemptLatency = v[nAttemptLatency]
 	m.HTTPStatusCode = int(v[nHTTPStatusCode])
-	m.Timed = TimingField(v[nTimed])
+	m.Timed = timingField(v[nTimed])
 	m.ConnectionReused = v[nConnectionReused] != 0
 	m.AcquireConnectionLatency = v[nAcquireConnectionLatency]
 	m.ConnectLatency = v[nConnectLatency]
@@ -131,7 +131,7 @@ const (
 	encNumber
 	// encNonZero is a number written when it is not 0.
 	encNonZero
-	// encTimed is a number written when its TimingField bit is set in
+	// encTimed is a number written when its timingField bit is set in
 	// Timed, whatever its value (0 ms is a measurement).
 	encTimed
 	// encType is the metric's Kind, written as its name.
@@ -153,8 +153,8 @@ type field struct {
 	idx int
 	// limit is the most bytes a string keeps; 0 for no limit.
 	limit int
-	// bit is the field's TimingField, for encTimed.
-	bit TimingField
+	// bit is the field's timingField, for encTimed.
+	bit timingField
 }
 
 // fields lists every field of a datagram, in the order the original
@@ -185,13 +185,13 @@ var fields = [...]field{
 	{attempt: "SdkException", call: "FinalSdkException", enc: encString, idx: sSDKException, limit: maxExceptionLen},
 	{attempt: "SdkExceptionMessage", call: "FinalSdkExceptionMessage", enc: encString, idx: sSDKExceptionMessage, limit: maxExceptionMessageLen},
 	{attempt: "DestinationIp", enc: encAddr},
-	{attempt: "ConnectionReused", enc: encTimed, idx: nConnectionReused, bit: FieldConnectionReused},
-	{attempt: "AcquireConnectionLatency", enc: encTimed, idx: nAcquireConnectionLatency, bit: FieldAcquireConnectionLatency},
-	{attempt: "ConnectLatency", enc: encTimed, idx: nConnectLatency, bit: FieldConnectLatency},
-	{attempt: "RequestLatency", enc: encTimed, idx: nRequestLatency, bit: FieldRequestLatency},
-	{attempt: "DnsLatency", enc: encTimed, idx: nDNSLatency, bit: FieldDNSLatency},
-	{attempt: "TcpLatency", enc: encTimed, idx: nTCPLatency, bit: FieldTCPLatency},
-	{attempt: "SslLatency", enc: encTimed, idx: nSSLLatency, bit: FieldSSLLatency},
+	{attempt: "ConnectionReused", enc: encTimed, idx: nConnectionReused, bit: hasConnectionReused},
+	{attempt: "AcquireConnectionLatency", enc: encTimed, idx: nAcquireConnectionLatency, bit: hasAcquireConnectionLatency},
+	{attempt: "ConnectLatency", enc: encTimed, idx: nConnectLatency, bit: hasConnectLatency},
+	{attempt: "RequestLatency", enc: encTimed, idx: nRequestLatency, bit: hasRequestLatency},
+	{attempt: "DnsLatency", enc: encTimed, idx: nDNSLatency, bit: hasDNSLatency},
+	{attempt: "TcpLatency", enc: encTimed, idx: nTCPLatency, bit: hasTCPLatency},
+	{attempt: "SslLatency", enc: encTimed, idx: nSSLLatency, bit: hasSSLLatency},
 	{call: "MaxRetriesExceeded", enc: encNumber, idx: nMaxRetriesExceeded},
 }
 

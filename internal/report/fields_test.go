@@ -35,8 +35,8 @@ func everyField(t *testing.T, kind Kind) Metric {
 		case name == "Kind":
 			f.SetUint(uint64(kind))
 		case name == "Timed":
-			f.SetUint(uint64(FieldConnectionReused | FieldAcquireConnectionLatency | FieldConnectLatency |
-				FieldRequestLatency | FieldDNSLatency | FieldTCPLatency | FieldSSLLatency))
+			f.SetUint(uint64(hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency |
+				hasRequestLatency | hasDNSLatency | hasTCPLatency | hasSSLLatency))
 		case f.Type() == reflect.TypeOf(netip.Addr{}):
 			f.Set(reflect.ValueOf(netip.MustParseAddr("192.0.2.7")))
 		case f.Kind() == reflect.String:

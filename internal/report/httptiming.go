@@ -11,6 +11,23 @@ import (
 	"time"
 )
 
+// SetHTTPTiming turns the HTTP timing fields of ApiCallAttempt metrics on or
+// off for the SDK handlers and middleware that the integrations add from
+// then on (csm.Reporter.InjectHandlers, csmv2.Reporter.AddMiddleware). It
+// is off when the reporter starts. The switch is the reporter's, so it is
+// shared by the aws-sdk-go and aws-sdk-go-v2 integrations, as Pause is.
+func (rep *Reporter) SetHTTPTiming(on bool) {
+	if rep != nil {
+		rep.httpTiming.Store(on)
+	}
+}
+
+// HTTPTiming reports whether the handlers and middleware added from now on
+// time the attempts (see SetHTTPTiming).
+func (rep *Reporter) HTTPTiming() bool {
+	return rep != nil && rep.httpTiming.Load()
+}
+
 // AttemptTrace measures the HTTP phases of one attempt (one round trip of
 // an API call) from net/http's httptrace hooks, for the HTTP timing fields
 // of its ApiCallAttempt metric. docs/http-timing.md says which events start
@@ -21,11 +38,10 @@ import (
 // calls its hooks late, and those writes must land in this trace, not in
 // another attempt's. Every field is an atomic value for the same reason.
 //
-// An AttemptTrace is also the context it was attached to (its parent), so
+// An AttemptTrace holds the context it is found in (see traceContext), so
 // that the attempt's context costs no allocation of its own.
 type AttemptTrace struct {
-	context.Context // the context TraceAttempt derived the attempt's from
-
+	ctx      traceContext
 	trace    httptrace.ClientTrace
 	attached context.Context // the context TraceAttempt returned
 	base     time.Time       // when the trace was made; times are offsets from it
@@ -54,14 +70,40 @@ type AttemptTrace struct {
 // itself.
 type attemptTraceKey struct{}
 
+// traceContext is the context TraceAttempt derives the attempt's from: its
+// parent's deadline and values, and the trace under attemptTraceKey. It is
+// part of its AttemptTrace, which is allocated once for both.
+type traceContext struct {
+	context.Context // the parent, the context TraceAttempt was given
+	t               *AttemptTrace
+}
+
+// Value returns the trace for its own key, and the parent's values
+// otherwise.
+func (c *traceContext) Value(key any) any {
+	if key == (attemptTraceKey{}) {
+		return c.t
+	}
+	return c.Context.Value(key)
+}
+
 // TraceAttempt returns a context derived from ctx in which net/http reports
 // the attempt's connection to a new AttemptTrace, and that trace. A
 // ClientTrace already in ctx (a user's, a tracer's) keeps receiving its
 // events: net/http calls both.
 //
 // The returned context is the one the attempt's request must be sent with.
+//
+// When ctx is the context an earlier TraceAttempt returned (aws-sdk-go
+// keeps an attempt's request context for the next attempt), the new trace
+// is derived from that one's parent instead, so that it does not carry the
+// previous trace along. A context derived from TraceAttempt's by someone
+// else is kept whole, with their values and traces (the old trace's hooks
+// then still run, into the old trace, which is no longer read).
 func TraceAttempt(ctx context.Context) (context.Context, *AttemptTrace) {
-	t := &AttemptTrace{Context: ctx, base: time.Now()}
+	ctx = withoutAttemptTrace(ctx)
+	t := &AttemptTrace{base: time.Now()}
+	t.ctx = traceContext{Context: ctx, t: t}
 	t.trace = httptrace.ClientTrace{
 		GetConn:           t.onGetConn,
 		DNSStart:          t.onDNSStart,
@@ -71,17 +113,8 @@ func TraceAttempt(ctx context.Context) (context.Context, *AttemptTrace) {
 		TLSHandshakeDone:  t.onTLSHandshakeDone,
 		GotConn:           t.onGotConn,
 	}
-	t.attached = httptrace.WithClientTrace(t, &t.trace)
+	t.attached = httptrace.WithClientTrace(&t.ctx, &t.trace)
 	return t.attached, t
-}
-
-// Value returns the trace itself for its own key, and the parent's values
-// otherwise.
-func (t *AttemptTrace) Value(key any) any {
-	if key == (attemptTraceKey{}) {
-		return t
-	}
-	return t.Context.Value(key)
 }
 
 // AttemptTraceFrom returns the AttemptTrace that ctx carries, or nil.
@@ -90,16 +123,12 @@ func AttemptTraceFrom(ctx context.Context) *AttemptTrace {
 	return t
 }
 
-// WithoutAttemptTrace returns the context that the context returned by
+// withoutAttemptTrace returns the context that the context returned by
 // TraceAttempt was derived from, when ctx is that context, and ctx
-// otherwise. An SDK that keeps an attempt's request context for the next
-// attempt calls it so that the next attempt's trace does not carry the
-// previous one's along. A context derived from TraceAttempt's by someone
-// else is kept whole, with their values and traces (the old trace's hooks
-// then still run, into the old trace, which is no longer read).
-func WithoutAttemptTrace(ctx context.Context) context.Context {
+// otherwise.
+func withoutAttemptTrace(ctx context.Context) context.Context {
 	if t := AttemptTraceFrom(ctx); t != nil && t.attached == ctx {
-		return t.Context
+		return t.ctx.Context
 	}
 	return ctx
 }
@@ -210,7 +239,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 	if getConn == 0 || gotConn < getConn {
 		return
 	}
-	m.Timed |= FieldConnectionReused | FieldAcquireConnectionLatency
+	m.Timed |= hasConnectionReused | hasAcquireConnectionLatency
 	m.ConnectionReused = t.reused.Load()
 	m.AcquireConnectionLatency = millis(gotConn - getConn)
 	if n := t.ipLen.Load(); n != 0 {
@@ -223,7 +252,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		}
 	}
 	if responded := t.responded.Load(); responded >= gotConn {
-		m.Timed |= FieldRequestLatency
+		m.Timed |= hasRequestLatency
 		m.RequestLatency = millis(responded - gotConn)
 	}
 	if m.ConnectionReused {
@@ -241,15 +270,15 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		return
 	}
 	if dnsStart != 0 && connectStart >= dnsStart {
-		m.Timed |= FieldDNSLatency
+		m.Timed |= hasDNSLatency
 		m.DNSLatency = millis(connectStart - dnsStart)
 	}
 	if connectStart != 0 && connectDone >= connectStart {
-		m.Timed |= FieldTCPLatency
+		m.Timed |= hasTCPLatency
 		m.TCPLatency = millis(connectDone - connectStart)
 	}
 	if tlsStart != 0 && tlsDone >= tlsStart {
-		m.Timed |= FieldSSLLatency
+		m.Timed |= hasSSLLatency
 		m.SSLLatency = millis(tlsDone - tlsStart)
 	}
 	start := connectStart
@@ -257,7 +286,7 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		start = dnsStart
 	}
 	if start != 0 && ready >= start {
-		m.Timed |= FieldConnectLatency
+		m.Timed |= hasConnectLatency
 		m.ConnectLatency = millis(ready - start)
 	}
 }

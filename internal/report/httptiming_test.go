@@ -10,11 +10,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
-// allTimed is every TimingField.
-const allTimed = FieldConnectionReused | FieldAcquireConnectionLatency | FieldConnectLatency |
-	FieldRequestLatency | FieldDNSLatency | FieldTCPLatency | FieldSSLLatency
+// allTimed is every timingField.
+const allTimed = hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency |
+	hasRequestLatency | hasDNSLatency | hasTCPLatency | hasSSLLatency
 
 // fakeConn is a connection with a remote address and nothing else.
 type fakeConn struct {
@@ -47,13 +49,13 @@ func TestAttemptTraceFill(t *testing.T) {
 		remote    net.Addr
 		newConn   bool
 		responded bool
-		timed     TimingField
+		timed     timingField
 		ip        string
 	}{
 		{"new connection", v4, true, true, allTimed, "192.0.2.1"},
-		{"reused connection", v6, false, true, FieldConnectionReused | FieldAcquireConnectionLatency | FieldRequestLatency, "2001:db8::1"},
-		{"no response", v4, true, false, allTimed &^ FieldRequestLatency, "192.0.2.1"},
-		{"not TCP", &net.UnixAddr{Name: "/tmp/s", Net: "unix"}, false, true, FieldConnectionReused | FieldAcquireConnectionLatency | FieldRequestLatency, ""},
+		{"reused connection", v6, false, true, hasConnectionReused | hasAcquireConnectionLatency | hasRequestLatency, "2001:db8::1"},
+		{"no response", v4, true, false, allTimed &^ hasRequestLatency, "192.0.2.1"},
+		{"not TCP", &net.UnixAddr{Name: "/tmp/s", Net: "unix"}, false, true, hasConnectionReused | hasAcquireConnectionLatency | hasRequestLatency, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,10 +96,13 @@ func TestAttemptTraceContext(t *testing.T) {
 	assert.Equal(t, "value", ctx.Value(key{}), "the parent's values")
 	assert.Same(t, trace, AttemptTraceFrom(ctx))
 	assert.Nil(t, AttemptTraceFrom(parent))
-	assert.Equal(t, parent, WithoutAttemptTrace(ctx), "the trace taken off")
+	assert.Equal(t, parent, withoutAttemptTrace(ctx), "the trace taken off")
 	derived := context.WithValue(ctx, key{}, "other")
-	assert.Equal(t, derived, WithoutAttemptTrace(derived), "a context derived from the trace's is kept")
-	assert.Equal(t, parent, WithoutAttemptTrace(parent))
+	assert.Equal(t, derived, withoutAttemptTrace(derived), "a context derived from the trace's is kept")
+	assert.Equal(t, parent, withoutAttemptTrace(parent))
+	again, next := TraceAttempt(ctx)
+	assert.Same(t, next, AttemptTraceFrom(again))
+	assert.Equal(t, parent, withoutAttemptTrace(again), "the next attempt's trace replaces the previous one's")
 
 	// A trace already in the context keeps its hooks.
 	var theirs int
@@ -109,7 +114,7 @@ func TestAttemptTraceContext(t *testing.T) {
 	require.Equal(t, 1, theirs)
 	var m Metric
 	trace.Fill(&m)
-	assert.Equal(t, allTimed&^FieldRequestLatency, m.Timed)
+	assert.Equal(t, allTimed&^hasRequestLatency, m.Timed)
 }
 
 // BenchmarkAttemptTrace measures what timing adds to an attempt: the trace
@@ -134,4 +139,36 @@ func BenchmarkAttemptTrace(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestHTTPTimingSwitch: the switch is the reporter's, off when it starts;
+// a nil reporter's is off and ignores SetHTTPTiming.
+func TestHTTPTimingSwitch(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	defer rep.close()
+	assert.False(t, rep.HTTPTiming())
+	rep.SetHTTPTiming(true)
+	assert.True(t, rep.HTTPTiming())
+	rep.SetHTTPTiming(false)
+	assert.False(t, rep.HTTPTiming())
+
+	var none *Reporter
+	none.SetHTTPTiming(true)
+	assert.False(t, none.HTTPTiming())
+}
+
+// TestAttemptTraceIsNoContext: the trace is found in the context
+// TraceAttempt returns, which keeps its parent's values, but is not a
+// context itself.
+func TestAttemptTraceIsNoContext(t *testing.T) {
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "v")
+	ctx, trace := TraceAttempt(parent)
+	assert.Same(t, trace, AttemptTraceFrom(ctx))
+	assert.Equal(t, "v", ctx.Value(key{}))
+	assert.Equal(t, parent, withoutAttemptTrace(ctx))
+	_, isContext := any(trace).(context.Context)
+	assert.False(t, isContext)
 }

@@ -31,6 +31,11 @@ type iniSections map[string]map[string]iniValue
 //     indented lines under it), which is skipped; so are the indented lines
 //     under a line that is neither a section, a key nor a comment.
 //
+// A file that starts with a UTF-8 byte order mark, as some Windows editors
+// write it, is read without it. aws-sdk-go refuses such a file; read with
+// the mark, its first section would be a line of nothing it knows, and a
+// config file that enables CSM would silently leave it off.
+//
 // Lines aws-sdk-go refuses (and with them the whole file, so that its
 // session cannot be created) are skipped here: a value opened by a quote
 // that does not close, a section with no closing bracket and the keys under
@@ -40,7 +45,8 @@ func parseINI(data []byte) iniSections {
 	var current map[string]iniValue
 	nested := false
 
-	for _, raw := range strings.Split(string(data), "\n") {
+	text := strings.TrimPrefix(string(data), utf8BOM)
+	for _, raw := range strings.Split(text, "\n") {
 		raw = strings.TrimSuffix(raw, "\r")
 		if nested && raw != "" && isINISpace(rune(raw[0])) {
 			continue
@@ -84,6 +90,9 @@ func parseINI(data []byte) iniSections {
 	}
 	return sections
 }
+
+// utf8BOM is the UTF-8 encoding of the byte order mark, U+FEFF.
+const utf8BOM = "\xef\xbb\xbf"
 
 // iniLineValue returns the value that starts at s, the rest of a line after
 // its separator and the white space that follows it. It returns false for a

@@ -80,7 +80,7 @@ type Metric struct {
 	// The HTTP timing of an attempt, when it was measured. Each of these
 	// fields is written only when its bit is set in Timed (0 ms is a
 	// measurement).
-	Timed                    TimingField
+	Timed                    timingField
 	ConnectionReused         bool
 	AcquireConnectionLatency int64 // milliseconds, as all the latencies
 	ConnectLatency           int64
@@ -91,17 +91,17 @@ type Metric struct {
 	DestinationIP            netip.Addr // written when valid
 }
 
-// TimingField is a set of the HTTP timing fields a metric has.
-type TimingField uint8
+// timingField is a set of the HTTP timing fields a metric has.
+type timingField uint8
 
 const (
-	FieldConnectionReused TimingField = 1 << iota
-	FieldAcquireConnectionLatency
-	FieldConnectLatency
-	FieldRequestLatency
-	FieldDNSLatency
-	FieldTCPLatency
-	FieldSSLLatency
+	hasConnectionReused timingField = 1 << iota
+	hasAcquireConnectionLatency
+	hasConnectLatency
+	hasRequestLatency
+	hasDNSLatency
+	hasTCPLatency
+	hasSSLLatency
 )
 
 // truncate cuts every string field to its limit in bytes (see fields),

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,8 +9,8 @@ import (
 
 // The agent's address when the settings name no host or port.
 const (
-	DefaultHost = "127.0.0.1"
-	DefaultPort = "31000"
+	defaultHost = "127.0.0.1"
+	defaultPort = "31000"
 )
 
 var (
@@ -20,14 +21,14 @@ var (
 )
 
 // AddressWithDefaults returns the agent address "host:port", with
-// DefaultHost for an empty host or "localhost", DefaultPort for an empty
-// port, and brackets around an IPv6 host.
+// 127.0.0.1 for an empty host or "localhost", 31000 for an empty port, and
+// brackets around an IPv6 host.
 func AddressWithDefaults(host, port string) string {
 	if len(host) == 0 || strings.EqualFold(host, "localhost") {
-		host = DefaultHost
+		host = defaultHost
 	}
 	if len(port) == 0 {
-		port = DefaultPort
+		port = defaultPort
 	}
 	// Only an IPv6 host can contain a colon.
 	if strings.Contains(host, ":") {
@@ -66,9 +67,9 @@ func Get() *Reporter {
 	return running
 }
 
-// CheckRunning returns a *MismatchError if a reporter runs with another
+// checkRunning returns a *MismatchError if a reporter runs with another
 // client ID or address, and nil otherwise.
-func CheckRunning(clientID, url string) error {
+func checkRunning(clientID, url string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return checkRunningLocked(clientID, url)
@@ -79,39 +80,33 @@ func checkRunningLocked(clientID, url string) error {
 	case running == nil:
 		return nil
 	case running.clientID != clientID:
-		return &MismatchError{What: "client ID", Running: running.clientID, Asked: clientID}
+		return &MismatchError{Err: ErrClientIDMismatch, Running: running.clientID, Asked: clientID}
 	case running.url != url:
-		return &MismatchError{What: "address", Running: running.url, Asked: url}
+		return &MismatchError{Err: ErrAddressMismatch, Running: running.url, Asked: url}
 	}
 	return nil
 }
 
-// ResetForTest stops the process's reporter and forgets it, so that a test
-// can start another with other settings. Unlike Shutdown, it discards what
-// is queued.
-func ResetForTest() {
-	mu.Lock()
-	rep := running
-	running = nil
-	mu.Unlock()
-	if rep != nil {
-		rep.close()
-	}
-}
+// The errors a *MismatchError wraps: which of the running reporter's
+// settings differs from the one asked for.
+var (
+	ErrClientIDMismatch = errors.New("client ID")
+	ErrAddressMismatch  = errors.New("address")
+)
 
 // MismatchError says that the process's reporter already runs with another
-// client ID or address.
+// client ID or address. errors.Is tells which: ErrClientIDMismatch or
+// ErrAddressMismatch.
 type MismatchError struct {
-	What    string // "client ID" or "address"
+	Err     error  // ErrClientIDMismatch or ErrAddressMismatch
 	Running string // the running reporter's
 	Asked   string // the one asked for
 }
 
 // Error describes the mismatch.
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("the running reporter has %s %q, not %q", e.What, e.Running, e.Asked)
+	return fmt.Sprintf("the running reporter has %v %q, not %q", e.Err, e.Running, e.Asked)
 }
 
-// SetSendsTokenForTest makes rep act as if its agent were, or were not, on
-// a loopback address. It is meant for tests.
-func (rep *Reporter) SetSendsTokenForTest(send bool) { rep.sendToken.Store(send) }
+// Unwrap returns ErrClientIDMismatch or ErrAddressMismatch.
+func (e *MismatchError) Unwrap() error { return e.Err }

@@ -87,13 +87,6 @@ func newQueue(capacity int) *queue {
 	}
 }
 
-// push writes m's record into the ring, without blocking, and reports
-// whether there was room. It cuts m's strings to their limits.
-func (q *queue) push(m *Metric) bool {
-	ok, _, _ := q.add(m)
-	return ok
-}
-
 // senderState is what the sender goroutine was doing when a record was
 // pushed.
 type senderState uint8

@@ -68,6 +68,9 @@ type Reporter struct {
 	lastIdleEnd   atomic.Int64
 	lastIdleStart atomic.Int64
 	closeOnce     sync.Once
+
+	// httpTiming is the switch of SetHTTPTiming.
+	httpTiming atomic.Bool
 }
 
 // writer is the scratch space of the write token's holder.
@@ -104,7 +107,9 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 			encoded:   make([]byte, 0, 64<<10),
 		},
 	}
-	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
+	// A socket dialed to "localhost" or to an empty host is connected to
+	// a loopback address (127.0.0.0/8 or ::1).
+	rep.sendToken.Store(conn.RemoteAddr().(*net.UDPAddr).IP.IsLoopback())
 	// As if the last call ended long ago, and began earlier still.
 	rep.lastIdleEnd.Store(-int64(time.Hour))
 	rep.lastIdleStart.Store(math.MinInt64)
@@ -124,22 +129,8 @@ func resolveAgent(url string) (*net.UDPAddr, error) {
 	return raddr, nil
 }
 
-// isLoopback reports whether ip, the address a reporter's socket is
-// connected to, is on this host's loopback interface (127.0.0.0/8 or ::1).
-// A socket dialed to "localhost" or to an empty host is connected to one.
-func isLoopback(ip net.IP) bool {
-	return ip.IsLoopback()
-}
-
 // ClientID returns the client ID the reporter puts in every metric.
 func (rep *Reporter) ClientID() string { return rep.clientID }
-
-// URL returns the agent's address as the reporter was started with it.
-func (rep *Reporter) URL() string { return rep.url }
-
-// SendsToken reports whether attempts may carry the session token, which
-// they do only when the agent is on a loopback address.
-func (rep *Reporter) SendsToken() bool { return rep.sendToken.Load() }
 
 // run is the sender goroutine. Woken, it writes everything queued, in
 // batches of up to maxBatch datagrams per system call, then lingers: it
@@ -180,13 +171,13 @@ func (rep *Reporter) run() {
 func (rep *Reporter) drain() bool {
 	rep.writeMu.Lock()
 	defer rep.writeMu.Unlock()
-	any := false
+	found := false
 	for {
 		n, _ := rep.writeOnce(false)
 		if n == 0 {
-			return any
+			return found
 		}
-		any = true
+		found = true
 		// Let the goroutines waiting for this one's processor (the API
 		// calls, with GOMAXPROCS=1) run between batches.
 		runtime.Gosched()
@@ -344,9 +335,6 @@ func (rep *Reporter) wakeIfAsleep(state senderState) {
 	}
 }
 
-// Paused reports whether the reporter is paused. It has no side effect.
-func (rep *Reporter) Paused() bool { return rep.paused.Load() }
-
 // DropIfPaused reports whether the reporter is paused and, if it is,
 // counts one metric as not produced (Stats.DroppedPaused). An integration
 // calls it where it would build a metric, and builds none when it returns
@@ -381,8 +369,12 @@ func (rep *Reporter) close() {
 // Metrics produced afterwards are dropped and counted in DroppedFull. If
 // rep is the process's reporter, Start then starts a new one. Shutdown
 // returns ctx.Err() if ctx ended before everything queued was written; the
-// reporter stops either way. Calling it again does nothing.
+// reporter stops either way. Calling it again, or on a nil reporter, does
+// nothing.
 func (rep *Reporter) Shutdown(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
 	err := rep.Flush(ctx)
 	mu.Lock()
 	if running == rep {
@@ -393,16 +385,32 @@ func (rep *Reporter) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// The methods from here on are those csm and csmv2 publish on their
+// Reporter: they do nothing on a nil reporter, as the original package's
+// do.
+
 // Pause stops the reporter from producing metrics until Continue; the calls
 // made meanwhile are counted in Stats.DroppedPaused. Metrics already queued
 // are still sent.
-func (rep *Reporter) Pause() { rep.paused.Store(true) }
+func (rep *Reporter) Pause() {
+	if rep != nil {
+		rep.paused.Store(true)
+	}
+}
 
 // Continue resumes reporting after Pause.
-func (rep *Reporter) Continue() { rep.paused.Store(false) }
+func (rep *Reporter) Continue() {
+	if rep != nil {
+		rep.paused.Store(false)
+	}
+}
 
-// Stats returns a snapshot of the reporter's counters.
+// Stats returns a snapshot of the reporter's counters; zero Stats for a
+// nil reporter.
 func (rep *Reporter) Stats() Stats {
+	if rep == nil {
+		return Stats{}
+	}
 	return rep.stats.snapshot(rep.queue)
 }
 
@@ -410,5 +418,8 @@ func (rep *Reporter) Stats() Stats {
 // the agent's socket, or until ctx is done, in which case it returns
 // ctx.Err(). It returns at once once the reporter is shut down.
 func (rep *Reporter) Flush(ctx context.Context) error {
+	if rep == nil {
+		return nil
+	}
 	return rep.queue.flush(ctx)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // The headers a metric reports, in the canonical form in which net/http and
-// the AWS SDKs store them (see Header).
+// the AWS SDKs store them (see header).
 const (
 	headerUserAgent     = "User-Agent"
 	headerAuthorization = "Authorization"
@@ -21,24 +21,31 @@ const (
 // ReadRequest sets what m reports from req, the signed HTTP request of an
 // attempt: on both kinds of metric the User-Agent (an ApiCall's is its last
 // attempt's), and on an ApiCallAttempt the host, the access key ID and,
-// when sendToken is set, the session token. A nil req sets nothing.
+// when the agent is on a loopback address, the session token, so that a
+// token never crosses a network in clear text. A nil req sets nothing.
 //
 // Both SDK integrations call it, after the attempt, so that the request is
 // read the same way for aws-sdk-go and aws-sdk-go-v2. It does not allocate.
-func (m *Metric) ReadRequest(req *http.Request, sendToken bool) {
+func (rep *Reporter) ReadRequest(m *Metric, req *http.Request) {
+	m.readRequest(req, rep.sendToken.Load())
+}
+
+// readRequest is ReadRequest, with the session token when sendToken is
+// set.
+func (m *Metric) readRequest(req *http.Request, sendToken bool) {
 	if req == nil {
 		return
 	}
-	m.UserAgent = Header(req.Header, headerUserAgent)
+	m.UserAgent = header(req.Header, headerUserAgent)
 	if m.Kind != KindAPICallAttempt {
 		return
 	}
 	if req.URL != nil {
-		m.Fqdn = Hostname(req.URL.Host)
+		m.Fqdn = hostname(req.URL.Host)
 	}
-	m.AccessKey = AccessKeyID(Header(req.Header, headerAuthorization))
+	m.AccessKey = accessKeyID(header(req.Header, headerAuthorization))
 	if sendToken {
-		m.SessionToken = Header(req.Header, headerSecurityToken)
+		m.SessionToken = header(req.Header, headerSecurityToken)
 	}
 }
 
@@ -56,37 +63,37 @@ func (m *Metric) ReadResponse(resp *http.Response) {
 	if m.Kind != KindAPICallAttempt {
 		return
 	}
-	m.XAmzRequestID = Header(resp.Header, headerAmzRequestID)
-	m.XAmznRequestID = Header(resp.Header, headerAmznRequestID)
-	m.XAmzID2 = Header(resp.Header, headerAmzID2)
+	m.XAmzRequestID = header(resp.Header, headerAmzRequestID)
+	m.XAmznRequestID = header(resp.Header, headerAmznRequestID)
+	m.XAmzID2 = header(resp.Header, headerAmzID2)
 }
 
-// Header returns the first value of the header whose canonical name is key.
+// header returns the first value of the header whose canonical name is key.
 // It is http.Header.Get without the canonicalization of key, which costs
 // more than the lookup: net/http and the AWS SDKs store canonical names.
-func Header(h http.Header, key string) string {
+func header(h http.Header, key string) string {
 	if v := h[key]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
-// Hostname returns host, the host of a request's URL, without its port
+// hostname returns host, the host of a request's URL, without its port
 // and without the brackets of an IPv6 address, as url.URL.Hostname does.
-func Hostname(host string) string {
+func hostname(host string) string {
 	if strings.IndexByte(host, ':') < 0 {
 		return host // the common case: a name without a port
 	}
 	return (&url.URL{Host: host}).Hostname()
 }
 
-// AccessKeyID returns the access key ID from a request's Authorization
+// accessKeyID returns the access key ID from a request's Authorization
 // header: a Signature Version 4 (or 4a) one, "AWS4-HMAC-SHA256
 // Credential=AKID/date/...", or an S3 Signature Version 2 one, "AWS
 // AKID:signature", which botocore reads too. The integrations read it from
 // the signed request rather than from the credentials provider, which could
 // start a fetch. It returns "" for any other header.
-func AccessKeyID(authorization string) string {
+func accessKeyID(authorization string) string {
 	const (
 		prefix   = "Credential="
 		sigV2    = "AWS "

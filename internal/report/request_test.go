@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 const testAuthorization = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261126/us-west-2/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc"
@@ -51,7 +53,7 @@ func TestReadRequest(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := Metric{Kind: tc.kind}
-			m.ReadRequest(tc.req, tc.sendToken)
+			m.readRequest(tc.req, tc.sendToken)
 			tc.want.Kind = tc.kind
 			assert.Equal(t, tc.want, m)
 		})
@@ -93,7 +95,7 @@ func TestReadResponse(t *testing.T) {
 
 func TestHostnameIsURLHostname(t *testing.T) {
 	for _, host := range []string{"", "example.com", "example.com:443", "127.0.0.1:1", "[::1]", "[::1]:443", "[fe80::1%25eth0]:80", "h:"} {
-		assert.Equal(t, (&url.URL{Host: host}).Hostname(), Hostname(host), host)
+		assert.Equal(t, (&url.URL{Host: host}).Hostname(), hostname(host), host)
 	}
 }
 
@@ -105,7 +107,7 @@ func TestReadDoesNotAllocate(t *testing.T) {
 	var m Metric
 	allocs := testing.AllocsPerRun(100, func() {
 		m = Metric{Kind: KindAPICallAttempt}
-		m.ReadRequest(req, true)
+		m.readRequest(req, true)
 		m.ReadResponse(resp)
 	})
 	assert.Zero(t, allocs)
@@ -123,4 +125,32 @@ func TestTick(t *testing.T) {
 	assert.Equal(t, int64(1500), later.MillisSince(tick))
 	assert.Equal(t, int64(0), Tick(999_999).MillisSince(0), "latencies are truncated to milliseconds, as time.Duration.Milliseconds does")
 	require.GreaterOrEqual(t, Now(), tick, "monotonic")
+}
+
+// TestReadRequestTokenOnlyToLoopback: a reporter whose agent is on a
+// loopback address reads the session token into attempts, and one whose
+// agent is elsewhere does not. (Tests send to loopback only: the second
+// reporter is told its agent is elsewhere.)
+func TestReadRequestTokenOnlyToLoopback(t *testing.T) {
+	agent := reporttest.NewAgent(t)
+	rep, err := newReporter("c", agent.Addr(), 64)
+	require.NoError(t, err)
+	defer rep.close()
+	req := &http.Request{URL: &url.URL{Host: "h"}, Header: http.Header{"X-Amz-Security-Token": {"TOKEN"}}}
+
+	for _, tc := range []struct {
+		loopback bool
+		kind     Kind
+		want     string
+	}{
+		{true, KindAPICallAttempt, "TOKEN"},
+		{true, KindAPICall, ""},
+		{false, KindAPICallAttempt, ""},
+		{false, KindAPICall, ""},
+	} {
+		rep.sendToken.Store(tc.loopback)
+		m := Metric{Kind: tc.kind}
+		rep.ReadRequest(&m, req)
+		assert.Equal(t, tc.want, m.SessionToken, "loopback %v, %v", tc.loopback, tc.kind)
+	}
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -34,10 +33,10 @@ const (
 // csmProfile is the profile aws-sdk-go v1 reads the CSM keys from.
 const csmProfile = "aws_csm"
 
-// MaxConfigFileSize is the most that is read of a shared config or
+// maxConfigFileSize is the most that is read of a shared config or
 // credentials file; a larger file is a *SettingError. Real files are a few
 // KiB: the bound keeps a path such as /dev/zero from exhausting memory.
-const MaxConfigFileSize = 1 << 20
+const maxConfigFileSize = 1 << 20
 
 // Setting is one value and where it came from, for error messages.
 type Setting struct {
@@ -57,8 +56,8 @@ type Settings struct {
 	HTTPTiming bool
 }
 
-// Address returns the agent address the settings name.
-func (s Settings) Address() string {
+// address returns the agent address the settings name.
+func (s Settings) address() string {
 	return AddressWithDefaults(s.Host.Value, s.Port.Value)
 }
 
@@ -75,36 +74,49 @@ type configFile struct {
 //
 // When AWS_CSM_ENABLED disables CSM (or is malformed), the files are not
 // opened: nothing they hold could change the outcome. A file that does not exist is
-// empty; one that exists and cannot be read (not a regular file, larger than
-// MaxConfigFileSize, not readable) is a *SettingError.
+// empty; one that exists and cannot be read (not a regular file or a character
+// device, larger than 1 MiB, not readable, or a file whose read would wait
+// for input, such as /dev/ptmx) is a *SettingError.
 func LoadSettings() (Settings, error) {
-	if v := os.Getenv(envEnabled); v != "" {
+	return LoadSettingsFrom(os.Getenv, true)
+}
+
+// LoadSettingsFrom is LoadSettings with the environment read through
+// getenv, the paths of the shared files included, and the files read only
+// if files is set.
+func LoadSettingsFrom(getenv func(string) string, files bool) (Settings, error) {
+	if v := getenv(envEnabled); v != "" {
 		if on, err := parseEnvBool(v); err != nil || !on {
-			return parseSettings(os.Getenv, configFile{}, configFile{})
+			files = false
 		}
 	}
-	config, credentials, err := readSharedFiles()
+	if !files {
+		return parseSettings(getenv, configFile{}, configFile{})
+	}
+	config, credentials, err := readSharedFiles(getenv)
 	if err != nil {
 		return Settings{}, err
 	}
-	return parseSettings(os.Getenv, config, credentials)
+	return parseSettings(getenv, config, credentials)
 }
 
 // readSharedFiles reads the shared config and credentials files.
-func readSharedFiles() (config, credentials configFile, err error) {
-	if config, err = readConfigFile("AWS_CONFIG_FILE", "config"); err != nil {
+func readSharedFiles(getenv func(string) string) (config, credentials configFile, err error) {
+	if config, err = readConfigFile(getenv, "AWS_CONFIG_FILE", "config"); err != nil {
 		return configFile{}, configFile{}, err
 	}
-	if credentials, err = readConfigFile("AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
+	if credentials, err = readConfigFile(getenv, "AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
 		return configFile{}, configFile{}, err
 	}
 	return config, credentials, nil
 }
 
 // readConfigFile reads the file the environment variable env names, else
-// ~/.aws/name. A file that does not exist counts as empty.
-func readConfigFile(env, name string) (configFile, error) {
-	path := os.Getenv(env)
+// ~/.aws/name. A file that does not exist counts as empty. The file is
+// opened and read without waiting (see readSettingsFile): a file whose
+// read would wait for input is a *SettingError, never a hang.
+func readConfigFile(getenv func(string) string, env, name string) (configFile, error) {
+	path := getenv(env)
 	where := ""
 	if path == "" {
 		home, err := os.UserHomeDir()
@@ -117,34 +129,37 @@ func readConfigFile(env, name string) (configFile, error) {
 	fail := func(format string, args ...any) (configFile, error) {
 		return configFile{}, &SettingError{Setting: env, Value: path, Err: fmt.Errorf(format+where, args...)}
 	}
-	// Stat before opening: opening a FIFO would wait for a writer. A
-	// character device is read, within the size bound: /dev/null is a
+	// A character device is read, within the size bound: /dev/null is a
 	// common way to give a program no shared files, and aws-sdk-go reads it
 	// as empty.
-	info, err := os.Stat(path)
+	data, mode, err := readSettingsFile(path, maxConfigFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return configFile{path: path}, nil
+	case errors.Is(err, errWouldBlock):
+		return fail("%s whose read would wait for input, not a shared %s file: point %s at the shared %s file", describeMode(mode), name, env, name)
+	case errors.Is(err, errTooLarge):
+		return fail("larger than %d bytes: not a shared %s file", maxConfigFileSize, name)
 	case err != nil:
 		return fail("cannot read the shared %s file: %w", name, err)
-	case !info.Mode().IsRegular() && info.Mode()&fs.ModeCharDevice == 0:
-		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(info.Mode()), env, name)
-	case info.Size() > MaxConfigFileSize:
-		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fail("cannot read the shared %s file: %w", name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
-	if err != nil {
-		return fail("cannot read the shared %s file: %w", name, err)
-	}
-	if len(data) > MaxConfigFileSize {
-		return fail("larger than %d bytes: not a shared %s file", MaxConfigFileSize, name)
+	case !readableType(mode):
+		return fail("%s, not a regular file: point %s at the shared %s file, or remove it", describeMode(mode), env, name)
+	case len(data) > maxConfigFileSize:
+		return fail("larger than %d bytes: not a shared %s file", maxConfigFileSize, name)
 	}
 	return configFile{path: path, data: data}, nil
+}
+
+// Why readSettingsFile read nothing.
+var (
+	errWouldBlock = errors.New("the read would wait for input")
+	errTooLarge   = errors.New("the file is too large")
+)
+
+// readableType reports whether a file of type m is read as a shared file:
+// a regular file or a character device.
+func readableType(m fs.FileMode) bool {
+	return m.IsRegular() || m&fs.ModeCharDevice != 0
 }
 
 // describeMode names the kind of file that is not a regular file.
@@ -156,6 +171,8 @@ func describeMode(m fs.FileMode) string {
 		return "a named pipe"
 	case m&fs.ModeCharDevice != 0 || m&fs.ModeDevice != 0:
 		return "a device"
+	case m.IsRegular():
+		return "a file"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	}
@@ -359,15 +376,15 @@ func parseFileBool(v iniValue) (bool, error) {
 // of capacity metrics if none runs. Its errors are *SettingError values
 // that name the settings at fault.
 func (s Settings) Start(capacity int) (*Reporter, error) {
-	if err := CheckRunning(s.ClientID.Value, s.Address()); err != nil {
+	if err := checkRunning(s.ClientID.Value, s.address()); err != nil {
 		return nil, s.blame(err)
 	}
 	if Get() == nil {
-		if err := dialAgent(s.Address()); err != nil {
+		if err := dialAgent(s.address()); err != nil {
 			return nil, s.blame(err)
 		}
 	}
-	rep, err := Start(s.ClientID.Value, s.Address(), capacity)
+	rep, err := Start(s.ClientID.Value, s.address(), capacity)
 	if err != nil {
 		return nil, s.blame(err)
 	}
@@ -376,8 +393,8 @@ func (s Settings) Start(capacity int) (*Reporter, error) {
 
 // Check returns the error Start would return, without starting anything.
 func (s Settings) Check() error {
-	addr := s.Address()
-	err := CheckRunning(s.ClientID.Value, addr)
+	addr := s.address()
+	err := checkRunning(s.ClientID.Value, addr)
 	if err == nil {
 		_, err = resolveAgent(addr)
 	}
@@ -406,12 +423,11 @@ func dialAgent(addr string) error {
 // blame wraps an error of Start in a *SettingError that names the settings
 // at fault.
 func (s Settings) blame(err error) error {
-	var mismatch *MismatchError
 	switch {
-	case errors.As(err, &mismatch) && mismatch.What == "client ID":
-		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: mismatch}
-	case errors.As(err, &mismatch):
-		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.Address(), Err: mismatch}
+	case errors.Is(err, ErrClientIDMismatch):
+		return &SettingError{Setting: s.ClientID.Source, Value: s.ClientID.Value, Err: err}
+	case errors.Is(err, ErrAddressMismatch):
+		return &SettingError{Setting: s.Host.Source + " and " + s.Port.Source, Value: s.address(), Err: err}
 	default:
 		// The port was checked when the settings were read, so what is
 		// left to fail is the host.
@@ -423,26 +439,4 @@ func (s Settings) blame(err error) error {
 		}
 		return &SettingError{Setting: s.Host.Source, Value: s.Host.Value, Err: err}
 	}
-}
-
-// LoadSDKSettings returns the settings as aws-sdk-go v1's session resolves
-// them, to name the one it refused: with AWS_CSM_ENABLED set, the
-// environment's; otherwise the files' alone, whatever AWS_CSM_HOST,
-// AWS_CSM_PORT and AWS_CSM_CLIENT_ID say.
-func LoadSDKSettings() (Settings, error) {
-	if os.Getenv(envEnabled) != "" {
-		return parseSettings(os.Getenv, configFile{}, configFile{})
-	}
-	config, credentials, err := readSharedFiles()
-	if err != nil {
-		return Settings{}, err
-	}
-	filesOnly := func(k string) string {
-		switch k {
-		case envHost, envPort, envClientID, envHTTPTiming:
-			return ""
-		}
-		return os.Getenv(k)
-	}
-	return parseSettings(filesOnly, config, credentials)
 }

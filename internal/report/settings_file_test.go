@@ -27,14 +27,15 @@ func isolate(t *testing.T) string {
 }
 
 // TestLoadSettingsUnreadableFiles: a shared file that exists but is not a
-// regular file of a sane size is a SettingError naming the file, and is
-// never opened (a FIFO with no writer would block the open for ever).
+// regular file of a sane size is a SettingError naming the file. The file
+// is opened and read without waiting: a FIFO with no writer would block the
+// open for ever, /dev/ptmx the read.
 func TestLoadSettingsUnreadableFiles(t *testing.T) {
 	dir := isolate(t)
 	fifo := filepath.Join(dir, "fifo")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	big := filepath.Join(dir, "big")
-	require.NoError(t, os.WriteFile(big, []byte("[aws_csm]\ncsm_enabled = true\n"+strings.Repeat("#\n", MaxConfigFileSize)), 0o600))
+	require.NoError(t, os.WriteFile(big, []byte("[aws_csm]\ncsm_enabled = true\n"+strings.Repeat("#\n", maxConfigFileSize)), 0o600))
 
 	cases := []struct {
 		name, env, path, want string
@@ -44,9 +45,15 @@ func TestLoadSettingsUnreadableFiles(t *testing.T) {
 		{"directory as config", "AWS_CONFIG_FILE", dir, "a directory, not a regular file"},
 		{"directory as credentials", "AWS_SHARED_CREDENTIALS_FILE", dir, "not a regular file"},
 		{"too large", "AWS_CONFIG_FILE", big, "larger than 1048576 bytes"},
+		// A terminal's master side, which nothing writes to: its read
+		// would wait for ever.
+		{"/dev/ptmx as config", "AWS_CONFIG_FILE", "/dev/ptmx", "a device whose read would wait for input"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(tc.path); err != nil {
+				t.Skipf("no %s here: %v", tc.path, err)
+			}
 			t.Setenv(tc.env, tc.path)
 			_, err := LoadSettings()
 			var serr *SettingError
@@ -56,6 +63,19 @@ func TestLoadSettingsUnreadableFiles(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestLoadSettingsByteOrderMark: a config file that starts with a UTF-8
+// byte order mark is read without it.
+func TestLoadSettingsByteOrderMark(t *testing.T) {
+	dir := isolate(t)
+	path := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(path, []byte("\uFEFF[aws_csm]\ncsm_enabled = true\ncsm_port = 31234\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", path)
+	s, err := LoadSettings()
+	require.NoError(t, err)
+	assert.True(t, s.Enabled)
+	assert.Equal(t, "127.0.0.1:31234", s.address())
 }
 
 // TestLoadSettingsEnvironmentDecides: with AWS_CSM_ENABLED=false (or
@@ -136,7 +156,7 @@ func TestEnabledCombinations(t *testing.T) {
 					require.NoError(t, err)
 					assert.Equal(t, want, s.Enabled, "AWS_CSM_ENABLED=%q csm_enabled=%q AWS_CSM_HOST=%q AWS_CSM_PORT=%q", envEnabledValue, fileEnabled, host, port)
 					if want {
-						assert.Equal(t, AddressWithDefaults(host, port), s.Address())
+						assert.Equal(t, AddressWithDefaults(host, port), s.address())
 					}
 				}
 			}
@@ -149,7 +169,7 @@ func TestEnabledCombinations(t *testing.T) {
 // refused, as aws-sdk-go refuses it.
 func TestSettingsCheckDialsLikeTheSDK(t *testing.T) {
 	s := Settings{Enabled: true, Host: Setting{"fe80::1%lo", envHost}}
-	if dialAgent(s.Address()) == nil {
+	if dialAgent(s.address()) == nil {
 		t.Skip("this machine can dial fe80::1%lo")
 	}
 	err := s.Check()
