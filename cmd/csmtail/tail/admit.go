@@ -4,16 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
 // otherName stands for the names past a limit: their events are counted
 // under it, and how many is counted too.
 const otherName = "(other)"
-
-// maxNameLen is the length in bytes to which names (Service, Api,
-// exceptions, client IDs) are cut, as the CSM reporter cuts them.
-const maxNameLen = 128
 
 // Limits on the distinct names admitted per dimension; past them a name is
 // folded into otherName.
@@ -77,41 +74,24 @@ func parseDimensions(s string) ([]dimension, error) {
 	return dims, nil
 }
 
-// nameSet admits up to limit distinct names. It is used by one goroutine.
-type nameSet struct {
-	limit int
-	seen  map[string]struct{}
-}
+// nameSet admits up to a limit of distinct names, folding the others
+// into otherName. It is used by one goroutine.
+type nameSet struct{ *ingest.NameSet }
 
 // newNameSet returns an empty set that admits up to limit names.
-func newNameSet(limit int) *nameSet {
-	return &nameSet{limit: limit, seen: make(map[string]struct{})}
-}
+func newNameSet(limit int) *nameSet { return &nameSet{ingest.NewNameSet(limit)} }
 
 // admit returns name if it is known or there is room for it, else
 // otherName and false.
 func (s *nameSet) admit(name string) (string, bool) {
-	if _, ok := s.seen[name]; ok {
+	if s.Admit(name) {
 		return name, true
 	}
-	if len(s.seen) >= s.limit {
-		return otherName, false
-	}
-	s.seen[name] = struct{}{}
-	return name, true
+	return otherName, false
 }
 
-// clip cuts s to maxNameLen bytes, between characters.
-func clip(s string) string {
-	if len(s) <= maxNameLen {
-		return s
-	}
-	i := maxNameLen
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
+// clip cuts s to ingest.MaxNameLen bytes, between characters.
+func clip(s string) string { return ingest.Clip(s) }
 
 // rowKey names a row of the live view: the values of its dimensions, ""
 // for the dimensions the view does not split by.
@@ -182,7 +162,7 @@ func (a *admitter) admit(e *event) admitted {
 	}
 	ad.pair = pair
 
-	code, exception := e.status()
+	code, exception := e.Status()
 	ad.code = codeLabel(code)
 	if exception != "" {
 		var ok bool
@@ -241,19 +221,7 @@ func (a *admitter) value(d dimension, v string, ad *admitted) string {
 
 // sdkName returns the product token of a User-Agent: "aws-sdk-go" from
 // "aws-sdk-go/1.55.8 (go1.24; linux; amd64)", clipped to 64 bytes.
-func sdkName(ua string) string {
-	ua = strings.TrimSpace(ua)
-	if i := strings.IndexAny(ua, "/ "); i >= 0 {
-		ua = ua[:i]
-	}
-	if len(ua) > 64 {
-		ua = ua[:64]
-		for len(ua) > 0 && !utf8.RuneStart(ua[len(ua)-1]) {
-			ua = ua[:len(ua)-1]
-		}
-	}
-	return ua
-}
+func sdkName(ua string) string { return ingest.SDKName(ua) }
 
 // codeLabel returns an HTTP status code as a label value: "" for no
 // response (0), "other" for a number that is not an HTTP status code.

@@ -2,12 +2,12 @@ package tail
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
 // lineFormat is what the lines sink writes for each event.
@@ -54,7 +54,7 @@ func (s *linesSink) take(d *datagram) {
 				_, _ = s.out.Write(s.buf)
 			}
 		case linesJSON:
-			s.buf = appendJSONLine(s.buf[:0], e.raw)
+			s.buf = appendJSONLine(s.buf[:0], e.Raw)
 			_, _ = s.out.Write(s.buf)
 		}
 	}
@@ -90,7 +90,7 @@ func appendCallLine(dst []byte, e *event, loc *time.Location, received time.Time
 	dst = append(dst, ' ')
 	dst = append(dst, printable(clip(e.API))...)
 	dst = append(dst, ' ')
-	code, exception := e.status()
+	code, exception := e.Status()
 	if code == 0 {
 		dst = append(dst, '-')
 	} else {
@@ -135,13 +135,8 @@ func formatLatency(ms float64) string {
 
 // appendJSONLine appends the JSON object raw on one line, with the value
 // of its SessionToken replaced by "REDACTED" and its AccessKey masked.
-func appendJSONLine(dst []byte, raw json.RawMessage) []byte {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return dst // cannot happen: raw was decoded
-	}
-	dst = append(dst, maskSecrets(b.Bytes())...)
-	return append(dst, '\n')
+func appendJSONLine(dst, raw []byte) []byte {
+	return append(ingest.AppendRedacted(dst, raw), '\n')
 }
 
 // roundMs rounds a latency to whole milliseconds, negative ones to 0.

@@ -1,10 +1,13 @@
 package tail
 
 import (
+	"bytes"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
 // A datagram goes receive → parse → admit → sinks. The receive loop does
@@ -148,6 +151,14 @@ func (p *pipeline) missed() map[string]uint64 {
 	return m
 }
 
+// handleBatch handles a batch of datagrams read together at received.
+func (p *pipeline) handleBatch(batch []ingest.Packet, received time.Time) {
+	for i := range batch {
+		pk := &batch[i]
+		p.handle(pk.Data, pk.From, pk.Truncated, received)
+	}
+}
+
 // handle parses, admits and counts one datagram received at received, and
 // offers it to the sinks. truncated tells that it was larger than the
 // receiver reads. data is not kept.
@@ -156,8 +167,12 @@ func (p *pipeline) handle(data []byte, from netip.AddrPort, truncated bool, rece
 	if truncated {
 		d.bad = badTooLarge
 	} else {
-		ps := parseDatagram(data)
-		d.bad, d.events = ps.bad, ps.events
+		src := data
+		if p.keepRaw {
+			// The events' Raw point into what they were parsed from.
+			src = bytes.Clone(data)
+		}
+		d.events, d.bad = ingest.Parse(nil, src)
 	}
 	if d.bad != "" && p.showBad {
 		d.badSample = badSample(data, d.bad)
@@ -167,7 +182,7 @@ func (p *pipeline) handle(data []byte, from netip.AddrPort, truncated bool, rece
 		e := &d.events[i]
 		d.admitted[i] = p.admit.admit(e)
 		if !p.keepRaw {
-			e.raw = nil
+			e.Raw = nil
 		}
 	}
 	p.stats.count(d)

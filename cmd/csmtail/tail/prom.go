@@ -114,7 +114,7 @@ func (m *promSink) observe(e *event, ad *admitted) {
 				c.Inc()
 			}
 		}
-		for ph, v := range e.phases() {
+		for ph, v := range phases(e) {
 			if v == nil {
 				continue
 			}

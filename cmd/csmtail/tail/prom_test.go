@@ -3,6 +3,7 @@ package tail
 import (
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +145,7 @@ func TestKernelDrops(t *testing.T) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
 	defer conn.Close()
-	if !enableDropCount(conn) {
+	if runtime.GOOS != "linux" {
 		t.Skip("this system does not count a socket's drops (SO_RXQ_OVFL is Linux's)")
 	}
 	require.NoError(t, conn.SetReadBuffer(4096)) // the kernel's smallest

@@ -1,10 +1,15 @@
-package tail
+package ingest
 
 import (
 	"encoding/binary"
 	"net"
 	"syscall"
 )
+
+// run is the receive loop.
+func (r *Receiver) run(max int, h Handler) error {
+	return r.readOne(max, h)
+}
 
 // enableDropCount asks Linux to attach to each datagram read the number of
 // datagrams the socket has dropped so far for want of buffer space

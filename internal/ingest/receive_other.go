@@ -1,8 +1,13 @@
 //go:build !linux
 
-package tail
+package ingest
 
 import "net"
+
+// run is the receive loop.
+func (r *Receiver) run(max int, h Handler) error {
+	return r.readOne(max, h)
+}
 
 // enableDropCount reports false: only Linux tells a socket's drops.
 func enableDropCount(*net.UDPConn) bool { return false }
