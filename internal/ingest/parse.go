@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
+	"strconv"
 )
 
 // BadReason tells why a datagram is bad; empty for a good one.
@@ -32,53 +30,52 @@ const (
 // at zero.
 var BadReasons = [...]BadReason{BadEmpty, BadTooLarge, BadNotJSON, BadWrongType, BadUnknownType}
 
+// maxDepth is how deeply encoding/json lets arrays and objects nest.
+const maxDepth = 10000
+
 // Parse appends the events of the datagram b to dst and returns them, with
 // why b is bad, or "" when it is good. It accepts what CSM senders write:
 // one JSON object, a JSON array of objects, or several objects separated
 // by white space (newlines), with white space around them. It reads b as
-// encoding/json would: fields it does not know are skipped, a known field
-// of the wrong JSON type makes its object bad, keys match without regard
-// to case. It never fails: what it cannot read makes the datagram bad, and
-// the reason is the first problem met. A bad datagram may still hold good
-// events: those before a syntax error, and the good objects beside a bad
-// one. The events' Raw fields point into b.
+// encoding/json's Decoder would read it into a struct of the wire format's
+// fields: fields it does not know are skipped, a known field of the wrong
+// JSON type makes its object bad, keys match without regard to case, the
+// last of two equal keys wins. It never fails: what it cannot read makes
+// the datagram bad, and the reason is the first problem met. A bad
+// datagram may still hold good events: those before a syntax error, and
+// the good objects beside a bad one. The events' Raw fields point into b.
+//
+// Parse reads b once, from start to end, without reflection; it is safe
+// for concurrent use.
 func Parse(dst []Event, b []byte) ([]Event, BadReason) {
-	p := parser{events: dst, start: len(dst)}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	p := parser{b: b, events: dst}
+	start := len(dst)
 	for {
-		start := dec.InputOffset()
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
+		p.i = skipSpace(b, p.i)
+		if p.i >= len(b) {
 			break
 		}
-		if err != nil {
-			// A syntax error leaves the decoder where it is: stop.
+		// A value is read whole before it is used, as encoding/json's
+		// Decoder does: a syntax error anywhere in it undoes it.
+		mark, bad := len(p.events), p.bad
+		if !p.topValue() {
+			clear(p.events[mark:])
+			p.events, p.bad = p.events[:mark], bad
 			p.fail(BadNotJSON)
 			break
 		}
-		// raw is a copy: point into b instead.
-		off := int(start) + bytes.IndexByte(b[start:], raw[0])
-		raw = b[off : off+len(raw)]
-		switch raw[0] { // a valid value, with no leading space
-		case '{':
-			p.addObject(raw)
-		case '[':
-			p.addArray(raw)
-		default:
-			p.fail(BadWrongType)
-		}
 	}
-	if len(p.events) == p.start {
+	if len(p.events) == start {
 		p.fail(BadEmpty)
 	}
 	return p.events, p.bad
 }
 
-// parser is the state of one Parse.
+// parser is the state of one Parse: b[i:] is what is left to read.
 type parser struct {
+	b      []byte
+	i      int
 	events []Event
-	start  int // len(events) before this datagram
 	bad    BadReason
 }
 
@@ -89,40 +86,298 @@ func (p *parser) fail(r BadReason) {
 	}
 }
 
-// addArray adds the objects of a valid JSON array.
-func (p *parser) addArray(raw []byte) {
-	i := skipSpace(raw, 1)
-	if raw[i] == ']' {
-		return
+// topValue reads a value of the datagram's top level, at b[i], and adds
+// its events. It reports false for a syntax error.
+func (p *parser) topValue() bool {
+	switch p.b[p.i] {
+	case '{':
+		return p.object()
+	case '[':
+		return p.array()
+	}
+	if !p.skipValue(0) {
+		return false
+	}
+	p.fail(BadWrongType)
+	return true
+}
+
+// array reads an array of objects at b[i].
+func (p *parser) array() bool {
+	b := p.b
+	p.i = skipSpace(b, p.i+1)
+	if p.i < len(b) && b[p.i] == ']' {
+		p.i++
+		return true
 	}
 	for {
-		end := valueEnd(raw, i)
-		if raw[i] == '{' {
-			p.addObject(raw[i:end])
+		if p.i >= len(b) {
+			return false
+		}
+		if b[p.i] == '{' {
+			if !p.object() {
+				return false
+			}
 		} else {
+			if !p.skipValue(1) {
+				return false
+			}
 			p.fail(BadWrongType)
 		}
-		i = skipSpace(raw, end)
-		if raw[i] == ']' {
-			return
+		p.i = skipSpace(b, p.i)
+		if p.i >= len(b) {
+			return false
 		}
-		i = skipSpace(raw, i+1) // the comma
+		switch b[p.i] {
+		case ',':
+			p.i = skipSpace(b, p.i+1)
+		case ']':
+			p.i++
+			return true
+		default:
+			return false
+		}
 	}
 }
 
-// addObject decodes one valid JSON object and keeps it if it is an event.
-func (p *parser) addObject(raw []byte) {
-	var w wireEvent
-	if err := json.Unmarshal(raw, &w); err != nil {
-		// raw is valid JSON, so this is a field of the wrong type.
-		p.fail(BadWrongType)
-		return
-	}
-	if w.Type != TypeAPICall && w.Type != TypeAPICallAttempt {
+// object reads an object at b[i] and adds it if it is an event.
+func (p *parser) object() bool {
+	b := p.b
+	start := p.i
+	var e Event
+	var typ string
+	wrong := false
+	p.i = skipSpace(b, p.i+1)
+	if p.i < len(b) && b[p.i] == '}' {
+		p.i++
 		p.fail(BadUnknownType)
-		return
+		return true
 	}
-	e := w.event()
-	e.Raw = raw
-	p.events = append(p.events, e)
+	for {
+		if p.i >= len(b) || b[p.i] != '"' {
+			return false
+		}
+		ks := p.i
+		esc, ok := p.skipString()
+		if !ok {
+			return false
+		}
+		var f field
+		if esc {
+			var key string
+			if json.Unmarshal(b[ks:p.i], &key) != nil {
+				return false // cannot happen: a valid string
+			}
+			f = lookupField(key)
+		} else {
+			f = lookupField(string(b[ks+1 : p.i-1]))
+		}
+		p.i = skipSpace(b, p.i)
+		if p.i >= len(b) || b[p.i] != ':' {
+			return false
+		}
+		p.i = skipSpace(b, p.i+1)
+		if p.i >= len(b) {
+			return false
+		}
+		vs := p.i
+		if !p.skipValue(1) {
+			return false
+		}
+		if f != fNone && !wrong {
+			if !setField(&e, &typ, f, b[vs:p.i]) {
+				wrong = true
+			}
+		}
+		p.i = skipSpace(b, p.i)
+		if p.i >= len(b) {
+			return false
+		}
+		switch b[p.i] {
+		case ',':
+			p.i = skipSpace(b, p.i+1)
+		case '}':
+			p.i++
+			switch {
+			case wrong:
+				p.fail(BadWrongType)
+			case typ != TypeAPICall && typ != TypeAPICallAttempt:
+				p.fail(BadUnknownType)
+			default:
+				e.Type = typ
+				e.Raw = b[start:p.i:p.i]
+				p.events = append(p.events, e)
+			}
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// setField sets field f of e (the Type goes to typ) from the valid JSON
+// value v, as encoding/json would set it. It reports false for a value of
+// the wrong JSON type for the field.
+func setField(e *Event, typ *string, f field, v []byte) bool {
+	if v[0] == 'n' { // null: no change, but a pointer becomes nil
+		switch f {
+		case fConnectionReused:
+			e.ConnectionReused = nil
+		case fAcquireConnectionLatency, fConnectLatency, fDNSLatency, fTCPLatency, fSSLLatency, fRequestLatency:
+			*floatPtr(e, f) = nil
+		}
+		return true
+	}
+	switch kindOf(f) {
+	case kString:
+		if v[0] != '"' {
+			return false
+		}
+		switch f {
+		case fType:
+			*typ = stringValue(v, TypeAPICall, TypeAPICallAttempt)
+		case fAccessKey, fSessionToken:
+			// Secrets are checked, not kept.
+		default:
+			*stringPtr(e, f) = stringValue(v, "", "")
+		}
+		return true
+	case kInt, kIntPtr:
+		if !isNumber(v[0]) {
+			return false
+		}
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || (f != fTimestamp && int64(int(n)) != n) {
+			return false
+		}
+		switch f {
+		case fTimestamp:
+			e.Timestamp = n
+		case fConnectionReused:
+			x := int(n)
+			e.ConnectionReused = &x
+		default:
+			*intPtr(e, f) = int(n)
+		}
+		return true
+	default: // kFloat, kFloatPtr
+		if !isNumber(v[0]) {
+			return false
+		}
+		x, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return false
+		}
+		switch f {
+		case fLatency:
+			e.Latency = x
+		case fAttemptLatency:
+			e.AttemptLatency = x
+		default:
+			*floatPtr(e, f) = &x
+		}
+		return true
+	}
+}
+
+// isNumber tells whether a valid JSON value starting with c is a number.
+func isNumber(c byte) bool { return c == '-' || (c >= '0' && c <= '9') }
+
+// stringValue returns the text of the valid JSON string v: one of the
+// constants a or b if it equals one (no copy), else a new string.
+func stringValue(v []byte, a, b string) string {
+	in := v[1 : len(v)-1]
+	if validString(in) {
+		switch string(in) {
+		case a:
+			return a
+		case b:
+			return b
+		}
+		return string(in)
+	}
+	// Escapes or bytes that are not UTF-8: rare, and undone exactly as
+	// encoding/json undoes them.
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
+// stringPtr returns the string field f of e.
+func stringPtr(e *Event, f field) *string {
+	switch f {
+	case fClientID:
+		return &e.ClientID
+	case fService:
+		return &e.Service
+	case fAPI:
+		return &e.API
+	case fFqdn:
+		return &e.Fqdn
+	case fRegion:
+		return &e.Region
+	case fUserAgent:
+		return &e.UserAgent
+	case fFinalAwsException:
+		return &e.FinalAwsException
+	case fFinalAwsExceptionMessage:
+		return &e.FinalAwsExceptionMessage
+	case fFinalSdkException:
+		return &e.FinalSdkException
+	case fFinalSdkExceptionMessage:
+		return &e.FinalSdkExceptionMessage
+	case fAwsException:
+		return &e.AwsException
+	case fAwsExceptionMessage:
+		return &e.AwsExceptionMessage
+	case fSdkException:
+		return &e.SdkException
+	case fSdkExceptionMessage:
+		return &e.SdkExceptionMessage
+	case fXAmzRequestID:
+		return &e.XAmzRequestID
+	case fXAmznRequestID:
+		return &e.XAmznRequestID
+	case fXAmzID2:
+		return &e.XAmzID2
+	case fDestinationIP:
+		return &e.DestinationIP
+	}
+	panic("ingest: not a string field: " + fieldNames[f])
+}
+
+// intPtr returns the int field f of e.
+func intPtr(e *Event, f field) *int {
+	switch f {
+	case fVersion:
+		return &e.Version
+	case fAttemptCount:
+		return &e.AttemptCount
+	case fFinalHTTPStatusCode:
+		return &e.FinalHTTPStatusCode
+	case fMaxRetriesExceeded:
+		return &e.MaxRetriesExceeded
+	case fHTTPStatusCode:
+		return &e.HTTPStatusCode
+	}
+	panic("ingest: not an int field: " + fieldNames[f])
+}
+
+// floatPtr returns the timing field f of e.
+func floatPtr(e *Event, f field) **float64 {
+	switch f {
+	case fAcquireConnectionLatency:
+		return &e.AcquireConnectionLatency
+	case fConnectLatency:
+		return &e.ConnectLatency
+	case fDNSLatency:
+		return &e.DNSLatency
+	case fTCPLatency:
+		return &e.TCPLatency
+	case fSSLLatency:
+		return &e.SSLLatency
+	case fRequestLatency:
+		return &e.RequestLatency
+	}
+	panic("ingest: not a timing field: " + fieldNames[f])
 }

@@ -1,7 +1,14 @@
 package ingest
 
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+)
+
 // wireEvent is an Event as encoding/json reads it, with every field of the
-// wire format, secrets included.
+// wire format, secrets included: the reference Parse agrees with.
 type wireEvent struct {
 	Type         string `json:"Type"`
 	Version      int    `json:"Version"`
@@ -60,4 +67,67 @@ func (w *wireEvent) event() Event {
 		ConnectLatency: w.ConnectLatency, DNSLatency: w.DNSLatency, TCPLatency: w.TCPLatency,
 		SSLLatency: w.SSLLatency, RequestLatency: w.RequestLatency,
 	}
+}
+
+// referenceParse is Parse written with encoding/json's Decoder and
+// Unmarshal: the reference the parser must agree with.
+func referenceParse(b []byte) ([]Event, BadReason) {
+	var events []Event
+	var bad BadReason
+	fail := func(r BadReason) {
+		if bad == "" {
+			bad = r
+		}
+	}
+	addObject := func(raw []byte) {
+		var w wireEvent
+		if err := json.Unmarshal(raw, &w); err != nil {
+			fail(BadWrongType) // raw is valid JSON: a field of the wrong type
+			return
+		}
+		if w.Type != TypeAPICall && w.Type != TypeAPICallAttempt {
+			fail(BadUnknownType)
+			return
+		}
+		e := w.event()
+		e.Raw = raw
+		events = append(events, e)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fail(BadNotJSON) // a syntax error stops the decoder
+			break
+		}
+		off := int(start) + bytes.IndexByte(b[start:], raw[0])
+		raw = b[off : off+len(raw)]
+		switch raw[0] {
+		case '{':
+			addObject(raw)
+		case '[':
+			var elems []json.RawMessage
+			_ = json.Unmarshal(raw, &elems)
+			for _, elem := range elems {
+				// elem is a copy: find it in raw.
+				if elem[0] == '{' {
+					i := bytes.Index(raw, elem)
+					addObject(raw[i : i+len(elem)])
+				} else {
+					fail(BadWrongType)
+				}
+			}
+		default:
+			fail(BadWrongType)
+		}
+	}
+	if len(events) == 0 {
+		fail(BadEmpty)
+	}
+	return events, bad
 }
