@@ -74,12 +74,16 @@ echo "no SDK, no replace, tidy"
 echo "== csmtail's tests (-race), the real Prometheus and the terminal test required"
 run "csmtail tests" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -race -count=1 -v ./... ../../internal/ingest/...
 grep -E '^(ok|FAIL) ' "$log"
-for test in TestParseAgreesWithEncodingJSON TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
+for test in TestParseAgreesWithEncodingJSON TestRedactedIsJSON TestReceiverKernelDrops TestSignalEndsCsmtailWithStuckStdout TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
 	require "^--- PASS: $test " "$test did not pass (or skipped)"
 done
 grep -E 'bound_test.go:[0-9]+: [0-9]+ events' "$log" | sed 's/^ *//'
 passed=$(grep -c -E -- '^ *--- PASS' "$log")
 skipped=$(grep -c -E -- '^ *--- SKIP' "$log" || true)
+
+echo "== TestKernelDrops -count=20 (-race)"
+run "TestKernelDrops -count=20" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -race -count=20 -run '^TestKernelDrops$' ./tail/
+grep -E '^(ok|FAIL) ' "$log"
 
 echo "== fuzzing the datagram parser and csmtail's pipeline (a number of executions: go.dev/issue/75804)"
 run "FuzzParseDatagram" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -run '^$' -fuzz '^FuzzParseDatagram$' -fuzztime 20000x ./tail/

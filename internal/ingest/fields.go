@@ -65,11 +65,11 @@ var fieldNames = [numFields]string{
 type kind uint8
 
 const (
-	kString     kind = iota // a JSON string
-	kInt                    // a JSON number that is an integer
-	kFloat                  // any JSON number in float64's range
-	kIntPtr                 // kInt, or null for none
-	kFloatPtr               // kFloat, or null for none
+	kString   kind = iota // a JSON string
+	kInt                  // a JSON number that is an integer
+	kFloat                // any JSON number in float64's range
+	kIntPtr               // kInt, or null for none
+	kFloatPtr             // kFloat, or null for none
 )
 
 // kindOf returns the kind of f.

@@ -6,11 +6,6 @@ import (
 	"syscall"
 )
 
-// run is the receive loop.
-func (r *Receiver) run(max int, h Handler) error {
-	return r.readOne(max, h)
-}
-
 // enableDropCount asks Linux to attach to each datagram read the number of
 // datagrams the socket has dropped so far for want of buffer space
 // (SO_RXQ_OVFL). It reports whether the kernel agreed.
@@ -29,16 +24,31 @@ func enableDropCount(conn *net.UDPConn) bool {
 }
 
 // dropCount returns the socket's drop count from a datagram's control
-// messages; the kernel leaves it out while it is 0.
+// messages; the kernel leaves it out while it is 0. It allocates nothing.
 func dropCount(oob []byte) (uint32, bool) {
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
-			return binary.NativeEndian.Uint32(m.Data), true
+	// struct cmsghdr: a size_t length, then the level and type (int32).
+	const hdrLen = syscall.SizeofCmsghdr
+	const lenSize = hdrLen - 8
+	for len(oob) >= hdrLen {
+		var clen int
+		if lenSize == 8 {
+			clen = int(binary.NativeEndian.Uint64(oob))
+		} else {
+			clen = int(binary.NativeEndian.Uint32(oob))
 		}
+		level := int32(binary.NativeEndian.Uint32(oob[lenSize:]))
+		typ := int32(binary.NativeEndian.Uint32(oob[lenSize+4:]))
+		if clen < hdrLen || clen > len(oob) {
+			return 0, false
+		}
+		if level == syscall.SOL_SOCKET && typ == syscall.SO_RXQ_OVFL && clen >= hdrLen+4 {
+			return binary.NativeEndian.Uint32(oob[hdrLen:]), true
+		}
+		next := (clen + lenSize - 1) &^ (lenSize - 1) // CMSG_ALIGN
+		if next >= len(oob) {
+			return 0, false
+		}
+		oob = oob[next:]
 	}
 	return 0, false
 }

@@ -1,16 +1,8 @@
-//go:build !linux
+//go:build !linux || !(amd64 || arm64)
 
 package ingest
 
-import "net"
-
-// run is the receive loop.
+// run is the receive loop: a datagram per read.
 func (r *Receiver) run(max int, h Handler) error {
 	return r.readOne(max, h)
 }
-
-// enableDropCount reports false: only Linux tells a socket's drops.
-func enableDropCount(*net.UDPConn) bool { return false }
-
-// dropCount is never called where enableDropCount reports false.
-func dropCount([]byte) (uint32, bool) { return 0, false }
