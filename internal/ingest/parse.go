@@ -48,7 +48,45 @@ const maxDepth = 10000
 // Parse reads b once, from start to end, without reflection; it is safe
 // for concurrent use.
 func Parse(dst []Event, b []byte) ([]Event, BadReason) {
-	p := parser{b: b, events: dst}
+	return parse(dst, b, nil)
+}
+
+// Parser parses datagrams as Parse does, and keeps the names it has read
+// (ClientId, Service, Api, Fqdn, Region, UserAgent, exceptions,
+// DestinationIp) so that a name it has seen costs no new string. It keeps
+// at most maxNames names of at most MaxNameLen bytes, and starts afresh
+// when it has that many. A Parser is for one goroutine at a time; its zero
+// value is ready to use.
+type Parser struct {
+	names map[string]string
+}
+
+// maxNames is how many names a Parser keeps.
+const maxNames = 4096
+
+// Parse is Parse, with p's names.
+func (p *Parser) Parse(dst []Event, b []byte) ([]Event, BadReason) {
+	return parse(dst, b, p)
+}
+
+// name returns the string of b, the one kept if there is one.
+func (p *Parser) name(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) <= MaxNameLen {
+		if p.names == nil || len(p.names) >= maxNames {
+			p.names = make(map[string]string)
+		}
+		p.names[s] = s
+	}
+	return s
+}
+
+// parse is Parse, with the names of names if it is not nil.
+func parse(dst []Event, b []byte, names *Parser) ([]Event, BadReason) {
+	p := parser{b: b, events: dst, names: names}
 	start := len(dst)
 	for {
 		p.i = skipSpace(b, p.i)
@@ -77,6 +115,7 @@ type parser struct {
 	i      int
 	events []Event
 	bad    BadReason
+	names  *Parser // nil for none
 }
 
 // fail records why the datagram is bad, unless it already has a reason.
@@ -185,7 +224,7 @@ func (p *parser) object() bool {
 			return false
 		}
 		if f != fNone && !wrong {
-			if !setField(&e, &typ, f, b[vs:p.i]) {
+			if !p.setField(&e, &typ, f, b[vs:p.i]) {
 				wrong = true
 			}
 		}
@@ -218,7 +257,7 @@ func (p *parser) object() bool {
 // setField sets field f of e (the Type goes to typ) from the valid JSON
 // value v, as encoding/json would set it. It reports false for a value of
 // the wrong JSON type for the field.
-func setField(e *Event, typ *string, f field, v []byte) bool {
+func (p *parser) setField(e *Event, typ *string, f field, v []byte) bool {
 	if v[0] == 'n' { // null: no change, but a pointer becomes nil
 		switch f {
 		case fConnectionReused:
@@ -238,6 +277,13 @@ func setField(e *Event, typ *string, f field, v []byte) bool {
 			*typ = stringValue(v, TypeAPICall, TypeAPICallAttempt)
 		case fAccessKey, fSessionToken:
 			// Secrets are checked, not kept.
+		case fClientID, fService, fAPI, fFqdn, fRegion, fUserAgent, fFinalAwsException, fFinalSdkException,
+			fAwsException, fSdkException, fDestinationIP:
+			if p.names != nil && validString(v[1:len(v)-1]) {
+				*stringPtr(e, f) = p.names.name(v[1 : len(v)-1])
+			} else {
+				*stringPtr(e, f) = stringValue(v, "", "")
+			}
 		default:
 			*stringPtr(e, f) = stringValue(v, "", "")
 		}

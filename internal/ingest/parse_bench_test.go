@@ -19,6 +19,21 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParser is BenchmarkParse with a Parser, which keeps names.
+func BenchmarkParser(b *testing.B) {
+	var events []Event
+	var p Parser
+	for _, d := range benchDatagrams {
+		b.Run(d2name(d), func(b *testing.B) {
+			b.SetBytes(int64(len(d)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				events, _ = p.Parse(events[:0], d)
+			}
+		})
+	}
+}
+
 // BenchmarkParseEncodingJSON is the same work with encoding/json, the
 // parser this one replaced.
 func BenchmarkParseEncodingJSON(b *testing.B) {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -115,11 +116,14 @@ func TestParseFields(t *testing.T) {
 func assertAgrees(t *testing.T, b []byte) {
 	t.Helper()
 	want, wantBad := referenceParse(b)
-	got, gotBad := Parse(nil, b)
-	require.Equal(t, wantBad, gotBad, "bad reason of %q", b)
-	require.Equal(t, len(want), len(got), "events of %q", b)
-	for i := range want {
-		require.Equal(t, want[i], got[i], "event %d of %q", i, b)
+	var p Parser
+	for _, parse := range []func([]Event, []byte) ([]Event, BadReason){Parse, p.Parse, p.Parse} {
+		got, gotBad := parse(nil, b)
+		require.Equal(t, wantBad, gotBad, "bad reason of %q", b)
+		require.Equal(t, len(want), len(got), "events of %q", b)
+		for i := range want {
+			require.Equal(t, want[i], got[i], "event %d of %q", i, b)
+		}
 	}
 }
 
@@ -244,6 +248,9 @@ func FuzzParse(f *testing.F) {
 		for i := range events {
 			line := AppendRedacted(nil, events[i].Raw)
 			require.True(t, json.Valid(line), "%q", line)
+			var compact bytes.Buffer
+			require.NoError(t, json.Compact(&compact, events[i].Raw))
+			require.Equal(t, string(MaskSecrets(compact.Bytes())), string(line), "AppendRedacted is Compact, then MaskSecrets")
 			var w wireEvent
 			require.NoError(t, json.Unmarshal(line, &w), "%s", line)
 			if w.SessionToken != "" {

@@ -99,15 +99,54 @@ func secretKey(key []byte) (secret, access bool) {
 	return strings.EqualFold(name, "SessionToken"), strings.EqualFold(name, "AccessKey")
 }
 
-// AppendRedacted appends the JSON value obj, on one line (compacted),
-// with its secrets masked by MaskSecrets. obj must be valid JSON, as an
-// Event's Raw is; if it is not, AppendRedacted appends nothing.
+// AppendRedacted appends the JSON value obj on one line, without the
+// white space between its tokens, and with the value of each secret key
+// replaced as MaskSecrets replaces it, in one pass over obj. obj should be
+// valid JSON, as an Event's Raw is; then so is what AppendRedacted
+// appends. Of anything else it appends something that is not JSON either,
+// with the secrets masked all the same.
 func AppendRedacted(dst, obj []byte) []byte {
-	var b bytes.Buffer
-	if err := json.Compact(&b, obj); err != nil {
-		return dst
+	for i := 0; i < len(obj); {
+		c := obj[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		case '"':
+		default:
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		end := stringEnd(obj, i)
+		if end < 0 {
+			return append(dst, obj[i:]...) // a string cut short: no key
+		}
+		key := obj[i:end]
+		dst = append(dst, key...)
+		i = skipSpace(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			continue
+		}
+		secret, access := secretKey(key)
+		if !secret && !access {
+			continue
+		}
+		dst = append(dst, ':')
+		vs := skipSpace(obj, i+1)
+		ve := valueEnd(obj, vs)
+		if secret {
+			dst = append(dst, `"`+Redacted+`"`...)
+		} else {
+			var id string
+			if json.Unmarshal(obj[vs:ve], &id) != nil {
+				id = ""
+			}
+			dst = appendJSONString(dst, MaskAccessKey(id))
+		}
+		i = ve
 	}
-	return append(dst, MaskSecrets(b.Bytes())...)
+	return dst
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and

@@ -90,6 +90,36 @@ func (s *nameSet) admit(name string) (string, bool) {
 	return otherName, false
 }
 
+// set admits up to a limit of distinct keys. It is used by one goroutine.
+type set[K comparable] struct {
+	limit int
+	seen  map[K]struct{}
+}
+
+// newSet returns an empty set that admits up to limit keys.
+func newSet[K comparable](limit int) *set[K] {
+	return &set[K]{limit: limit, seen: make(map[K]struct{})}
+}
+
+// admit reports whether k is in the set, adding it if there is room.
+func (s *set[K]) admit(k K) bool {
+	if _, ok := s.seen[k]; ok {
+		return true
+	}
+	if len(s.seen) >= s.limit {
+		return false
+	}
+	s.seen[k] = struct{}{}
+	return true
+}
+
+// outcomeKey names an outcome: a pair, a status code label and an
+// exception.
+type outcomeKey struct {
+	pair            pairKey
+	code, exception string
+}
+
 // clip cuts s to ingest.MaxNameLen bytes, between characters.
 func clip(s string) string { return ingest.Clip(s) }
 
@@ -127,9 +157,9 @@ type admitted struct {
 type admitter struct {
 	dims       []dimension
 	maxSeries  int
-	pairs      *nameSet
-	rows       *nameSet
-	outcomes   *nameSet
+	pairs      *set[pairKey]
+	rows       *set[rowKey]
+	outcomes   *set[outcomeKey]
 	exceptions *nameSet
 	values     [numDimensions]*nameSet // for client, region, sdk
 	folded     uint64
@@ -141,9 +171,9 @@ func newAdmitter(dims []dimension, maxSeries int) *admitter {
 	a := &admitter{
 		dims:       dims,
 		maxSeries:  maxSeries,
-		pairs:      newNameSet(maxSeries),
-		rows:       newNameSet(maxSeries),
-		outcomes:   newNameSet(maxSeries),
+		pairs:      newSet[pairKey](maxSeries),
+		rows:       newSet[rowKey](maxSeries),
+		outcomes:   newSet[outcomeKey](maxSeries),
 		exceptions: newNameSet(maxExceptionNames),
 	}
 	a.values[dimClient] = newNameSet(maxClientNames)
@@ -156,7 +186,7 @@ func newAdmitter(dims []dimension, maxSeries int) *admitter {
 func (a *admitter) admit(e *event) admitted {
 	var ad admitted
 	pair := pairKey{clip(e.Service), clip(e.API)}
-	if _, ok := a.pairs.admit(pair.service + "\x00" + pair.api); !ok {
+	if !a.pairs.admit(pair) {
 		pair = otherPair
 		ad.folded = true
 	}
@@ -172,13 +202,12 @@ func (a *admitter) admit(e *event) admitted {
 	}
 	ad.exception = exception
 	ad.outcome = pair
-	if _, ok := a.outcomes.admit(pair.service + "\x00" + pair.api + "\x00" + ad.code + "\x00" + exception); !ok {
+	if !a.outcomes.admit(outcomeKey{pair, ad.code, exception}) {
 		ad.outcome, ad.code, ad.exception = otherPair, "other", otherName
 		ad.folded = true
 	}
 
 	var k rowKey
-	var b strings.Builder
 	for _, d := range a.dims {
 		var v string
 		switch d {
@@ -194,10 +223,8 @@ func (a *admitter) admit(e *event) admitted {
 			v = a.value(d, sdkName(e.UserAgent), &ad)
 		}
 		k[d] = v
-		b.WriteString(v)
-		b.WriteByte(0)
 	}
-	if _, ok := a.rows.admit(b.String()); !ok {
+	if !a.rows.admit(k) {
 		for _, d := range a.dims {
 			k[d] = otherName
 		}
@@ -232,9 +259,18 @@ func codeLabel(code int) string {
 	case code < 100 || code > 599:
 		return "other"
 	default:
-		return strconv.Itoa(code)
+		return codeLabels[code-100]
 	}
 }
+
+// codeLabels are the labels of the codes from 100 to 599, made once.
+var codeLabels = func() []string {
+	l := make([]string, 500)
+	for i := range l {
+		l[i] = strconv.Itoa(100 + i)
+	}
+	return l
+}()
 
 // statusClass returns the class of an HTTP status code for the live view:
 // "5xx" for 503, "-" without a response.

@@ -19,7 +19,10 @@ const (
 	defaultInterval  = time.Second
 	defaultMaxSeries = 1000
 
-	maxMaxSeries = 100000
+	// maxMaxSeries keeps csmtail under 256 MiB whatever arrives: a series
+	// holds up to about 60 KiB while a scrape runs (TestMemoryPerSeries,
+	// docs/csmtail.md).
+	maxMaxSeries = 2500
 )
 
 // config is what the flags ask for.

@@ -196,6 +196,7 @@ type pipeline struct {
 	keepRaw bool // keep each event's JSON, for --json
 	showBad bool
 	batch   []*datagram // handleBatch's, reused
+	parser  ingest.Parser
 }
 
 // newPipeline returns a pipeline for the sinks, not yet started.
@@ -291,7 +292,7 @@ func (p *pipeline) prepare(data []byte, from netip.AddrPort, truncated bool, rec
 			// The events' Raw point into what they were parsed from.
 			src = bytes.Clone(data)
 		}
-		d.events, d.bad = ingest.Parse(nil, src)
+		d.events, d.bad = p.parser.Parse(nil, src)
 	}
 	if d.bad != "" && p.showBad {
 		d.badSample = badSample(data, d.bad)
