@@ -74,7 +74,7 @@ echo "no SDK, no replace, tidy"
 echo "== csmtail's tests (-race), the real Prometheus and the terminal test required"
 run "csmtail tests" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -race -count=1 -v ./... ../../internal/ingest/...
 grep -E '^(ok|FAIL) ' "$log"
-for test in TestParseAgreesWithEncodingJSON TestRedactedIsJSON TestReceiverKernelDrops TestSignalEndsCsmtailWithStuckStdout TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
+for test in TestParseAgreesWithEncodingJSON TestRedactedIsJSON TestJSONLinesAreJSON TestMemoryPerSeries TestReceiverKernelDrops TestSignalEndsCsmtailWithStuckStdout TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
 	require "^--- PASS: $test " "$test did not pass (or skipped)"
 done
 grep -E 'bound_test.go:[0-9]+: [0-9]+ events' "$log" | sed 's/^ *//'
@@ -91,6 +91,13 @@ echo "FuzzParseDatagram: $(grep -E 'execs:' "$log" | tail -1)"
 # FuzzParse checks that the parser agrees with encoding/json on every input.
 run "FuzzParse" env GOWORK="$CSMTAIL_WORK" go -C internal/ingest test -run '^$' -fuzz '^FuzzParse$' -fuzztime 50000x .
 echo "FuzzParse: $(grep -E 'execs:' "$log" | tail -1)"
+
+echo "== csmtailbench smoke (BENCHMARKS.md's csmtail figures; a run, not a measure)"
+run "csmtailbench" go run ./tools/csmtailbench -rounds 1 -rates 20000 -duration 300ms
+for mode in bare ingest plain json; do
+	require "^highest rate .*: $mode " "csmtailbench did not measure $mode"
+done
+grep -E '^round 1' "$log"
 
 echo "== go run ./examples/demo (the README's main command)"
 run "demo" go run ./examples/demo
