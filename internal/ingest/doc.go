@@ -9,8 +9,9 @@
 //   - [Receiver] reads a UDP socket a batch of datagrams at a time and
 //     hands each batch to a [Handler] on its own goroutine, counting the
 //     datagrams the kernel dropped for want of buffer space.
-//   - [Parse] reads the events of a datagram, [Event]s, in one pass, and
-//     tells why a datagram is bad ([BadReason]) when it is.
+//   - [Parse] (or a [Parser], which keeps the names it has read) reads the
+//     events of a datagram, [Event]s, in one pass, and tells why a datagram
+//     is bad ([BadReason]) when it is.
 //   - [NameSet] admits up to a limit of distinct names, so that whatever
 //     arrives, the number of series a receiver keeps stays bounded.
 //
