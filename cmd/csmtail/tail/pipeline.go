@@ -142,8 +142,9 @@ func (r *sinkRunner) run(interval time.Duration) {
 				}
 				break
 			}
-			for _, d := range batch {
+			for i, d := range batch {
 				r.sink.take(d)
+				batch[i] = nil // what the sink does not hold is not kept
 				r.mu.Lock()
 				dropped := r.dropped
 				if !dropped {
@@ -157,7 +158,6 @@ func (r *sinkRunner) run(interval time.Duration) {
 					return
 				}
 			}
-			clear(batch)
 			spare = batch
 		}
 	}
