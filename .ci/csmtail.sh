@@ -98,6 +98,9 @@ for mode in bare ingest plain json; do
 	require "^highest rate .*: $mode " "csmtailbench did not measure $mode"
 done
 grep -E '^round 1' "$log"
+run "csmtailbench -flood" go run ./tools/csmtailbench -flood "--plain --max-series 100" -duration 1s
+require "peak RSS [0-9]+ kB" "csmtailbench -flood did not measure csmtail's memory"
+cat "$log"
 
 echo "== go run ./examples/demo (the README's main command)"
 run "demo" go run ./examples/demo

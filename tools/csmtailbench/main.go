@@ -24,9 +24,15 @@
 // received, and per receiver the highest rate whose median share is at
 // least 99.9%.
 //
+// With -flood "FLAGS" it instead runs csmtail with FLAGS, sends it hostile
+// datagrams (40 events each, every name new) as fast as it can for
+// -duration while scraping its /metrics every 100 ms, and prints csmtail's
+// peak resident memory (VmHWM).
+//
 // Usage, from the repository root:
 //
 //	flock /tmp/bench.lock go run ./tools/csmtailbench -rounds 6
+//	go run ./tools/csmtailbench -flood "--plain --by client,region,sdk --max-series 1500" -duration 10s
 package main
 
 import (
@@ -58,6 +64,7 @@ func main() {
 	ratesFlag := flag.String("rates", "30000,50000,100000,150000,200000", "offered rates, datagrams per second, comma-separated")
 	modesFlag := flag.String("modes", "bare,ingest,plain,json", "receivers, comma-separated: bare, ingest, plain, json")
 	csmtail := flag.String("csmtail", "", "the csmtail program (default: built from the working tree)")
+	floodArgs := flag.String("flood", "", "instead: send csmtail, run with these flags (space-separated), hostile datagrams for -duration while scraping it, and print its peak RSS")
 	flag.Parse()
 
 	var err error
@@ -69,6 +76,10 @@ func main() {
 	case "ingest":
 		err = receiveIngest()
 	case "":
+		if *floodArgs != "" {
+			err = withCsmtail(*csmtail, func(bin string) error { return flood(bin, strings.Fields(*floodArgs), *duration) })
+			break
+		}
 		err = harness(*ratesFlag, *modesFlag, *rounds, *duration, *csmtail)
 	default:
 		err = fmt.Errorf("-child %q: use send, bare or ingest", *child)
@@ -112,6 +123,14 @@ func harness(ratesFlag, modesFlag string, rounds int, duration time.Duration, cs
 	if err != nil {
 		return err
 	}
+	return withCsmtail(csmtail, func(csmtail string) error {
+		return runAll(self, csmtail, rates, modes, rounds, duration)
+	})
+}
+
+// withCsmtail calls f with the csmtail program: csmtail, or one built from
+// the working tree if it is empty.
+func withCsmtail(csmtail string, f func(string) error) error {
 	if csmtail == "" {
 		dir, err := os.MkdirTemp("", "csmtailbench")
 		if err != nil {
@@ -123,6 +142,11 @@ func harness(ratesFlag, modesFlag string, rounds int, duration time.Duration, cs
 			return fmt.Errorf("go build csmtail: %v\n%s", err, out)
 		}
 	}
+	return f(csmtail)
+}
+
+// runAll runs every trial and prints the summary.
+func runAll(self, csmtail string, rates []int, modes []string, rounds int, duration time.Duration) error {
 	fmt.Printf("csmtailbench: %d rounds, %v per trial, rates %v, receivers %v, GOMAXPROCS of the receivers: the default\n", rounds, duration, rates, modes)
 	var all []trial
 	for round := 1; round <= rounds; round++ {
