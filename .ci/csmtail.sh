@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI for csmtail and the demo: Debian's prometheus (prometheus, promtool)
-# and tmux, csmtail's tests on its own go.mod (GOWORK=off) with the real
+# and tmux, csmtail's tests on its own go.mod (with internal/ingest) with the real
 # Prometheus and the terminal test required, go mod tidy, fuzzing the
 # datagram parser, and the demo, the README's main command, which must see
 # every datagram it sent received.
@@ -45,11 +45,18 @@ tmux -V
 # skipping when CI is set.
 export CI=${CI:-true}
 
-echo "== csmtail on its own go.mod (GOWORK=off): no SDK, no module of this repository, tidy"
-mods=$(GOWORK=off go -C cmd/csmtail list -m all)
+echo "== csmtail on its own go.mod: no SDK, no library module of this repository, tidy"
+# csmtail requires internal/ingest by version and has no replace (go install
+# of a version refuses one): a work file of csmtail and internal/ingest
+# alone gives it the working tree, and the module graph of its own go.mod.
+scratch=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$scratch"' EXIT
+printf 'go 1.24\n\nuse (\n\t%s/cmd/csmtail\n\t%s/internal/ingest\n)\n\nreplace github.com/opencsm/csm-go/internal/ingest v0.1.0 => %s/internal/ingest\n' "$PWD" "$PWD" "$PWD" >"$scratch/go.work"
+export CSMTAIL_WORK="$scratch/go.work"
+mods=$(GOWORK=$CSMTAIL_WORK go -C cmd/csmtail list -m all)
 bad=$(echo "$mods" | grep -E '^github.com/(aws/|opencsm/csm-go )|^github.com/opencsm/csm-go/(csmv2|internal/report)' || true)
 if [ -n "$bad" ]; then
-	echo "csmtail's module graph holds an SDK or a module of this repository:"
+	echo "csmtail's module graph holds an SDK or a library module of this repository:"
 	echo "$bad"
 	exit 1
 fi
@@ -57,22 +64,43 @@ if grep -q '^replace' cmd/csmtail/go.mod; then
 	echo "FAILED: cmd/csmtail/go.mod has a replace"
 	exit 1
 fi
-(cd cmd/csmtail && GOWORK=off go mod tidy -diff)
+# Tidy, checked on a copy that points at the working tree's internal/ingest.
+cp -r cmd/csmtail "$scratch/csmtail"
+echo "replace github.com/opencsm/csm-go/internal/ingest => $PWD/internal/ingest" >>"$scratch/csmtail/go.mod"
+(cd "$scratch/csmtail" && GOWORK=off go mod tidy -diff)
+(cd internal/ingest && GOWORK=off go mod tidy -diff)
 echo "no SDK, no replace, tidy"
 
 echo "== csmtail's tests (-race), the real Prometheus and the terminal test required"
-run "csmtail tests" env GOWORK=off go -C cmd/csmtail test -race -count=1 -v ./...
+run "csmtail tests" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -race -count=1 -v ./... ../../internal/ingest/...
 grep -E '^(ok|FAIL) ' "$log"
-for test in TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
+for test in TestParseAgreesWithEncodingJSON TestRedactedIsJSON TestJSONLinesAreJSON TestMemoryPerSeries TestReceiverKernelDrops TestSignalEndsCsmtailWithStuckStdout TestRealPrometheus TestTerminal TestHostileSender TestSecretsNeverShown TestGrafanaDashboard TestKernelDrops TestStuckSinkDoesNotStallReceiving; do
 	require "^--- PASS: $test " "$test did not pass (or skipped)"
 done
 grep -E 'bound_test.go:[0-9]+: [0-9]+ events' "$log" | sed 's/^ *//'
 passed=$(grep -c -E -- '^ *--- PASS' "$log")
 skipped=$(grep -c -E -- '^ *--- SKIP' "$log" || true)
 
-echo "== fuzzing csmtail's datagram parser (a number of executions: go.dev/issue/75804)"
-run "FuzzParseDatagram" env GOWORK=off go -C cmd/csmtail test -run '^$' -fuzz '^FuzzParseDatagram$' -fuzztime 20000x ./tail/
+echo "== TestKernelDrops -count=20 (-race)"
+run "TestKernelDrops -count=20" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -race -count=20 -run '^TestKernelDrops$' ./tail/
+grep -E '^(ok|FAIL) ' "$log"
+
+echo "== fuzzing the datagram parser and csmtail's pipeline (a number of executions: go.dev/issue/75804)"
+run "FuzzParseDatagram" env GOWORK="$CSMTAIL_WORK" go -C cmd/csmtail test -run '^$' -fuzz '^FuzzParseDatagram$' -fuzztime 20000x ./tail/
 echo "FuzzParseDatagram: $(grep -E 'execs:' "$log" | tail -1)"
+# FuzzParse checks that the parser agrees with encoding/json on every input.
+run "FuzzParse" env GOWORK="$CSMTAIL_WORK" go -C internal/ingest test -run '^$' -fuzz '^FuzzParse$' -fuzztime 50000x .
+echo "FuzzParse: $(grep -E 'execs:' "$log" | tail -1)"
+
+echo "== csmtailbench smoke (BENCHMARKS.md's csmtail figures; a run, not a measure)"
+run "csmtailbench" go run ./tools/csmtailbench -rounds 1 -rates 20000 -duration 300ms
+for mode in bare ingest plain json; do
+	require "^highest rate .*: $mode " "csmtailbench did not measure $mode"
+done
+grep -E '^round 1' "$log"
+run "csmtailbench -flood" go run ./tools/csmtailbench -flood "--plain --max-series 100" -duration 1s
+require "peak RSS [0-9]+ kB" "csmtailbench -flood did not measure csmtail's memory"
+cat "$log"
 
 echo "== go run ./examples/demo (the README's main command)"
 run "demo" go run ./examples/demo

@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 repo=$(pwd)
 commit=$(git rev-parse --short HEAD)
-released=(. internal/report csmv2 cmd/csmtail)
+released=(. internal/report internal/ingest csmv2 cmd/csmtail)
 
 # The version: the one every go.mod of the commit requires of this
 # repository's modules.

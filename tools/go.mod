@@ -8,3 +8,8 @@ require (
 )
 
 require go.yaml.in/yaml/v3 v3.0.5 // indirect
+
+require github.com/opencsm/csm-go/internal/ingest v0.1.0
+
+// tools is never released: it uses the working tree.
+replace github.com/opencsm/csm-go/internal/ingest => ../internal/ingest

@@ -20,3 +20,8 @@ require (
 	golang.org/x/sys v0.30.0 // indirect
 	google.golang.org/protobuf v1.36.1 // indirect
 )
+
+// Development in this repository uses the working tree through go.work;
+// csmtail has no replace, as go install of a version refuses one
+// (docs/releasing.md).
+require github.com/opencsm/csm-go/internal/ingest v0.1.0

@@ -19,12 +19,29 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/opencsm/csm-go/cmd/csmtail/tail"
 )
 
+// memoryLimit is the Go runtime's soft memory limit for csmtail: above
+// what its largest --max-series holds (docs/csmtail.md), under 256 MiB.
+const memoryLimit = 224 << 20
+
 func main() {
+	// csmtail's live heap is small, some MiB, and every datagram
+	// allocates: at the default GOGC the collector runs so often that it
+	// costs about a third of csmtail's CPU at 100,000 datagrams/s
+	// (BENCHMARKS.md). A higher GOGC collects less often; the memory limit
+	// keeps the heap under it all the same. GOGC and GOMEMLIMIT, if set,
+	// still decide.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

@@ -4,16 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
 // otherName stands for the names past a limit: their events are counted
 // under it, and how many is counted too.
 const otherName = "(other)"
-
-// maxNameLen is the length in bytes to which names (Service, Api,
-// exceptions, client IDs) are cut, as the CSM reporter cuts them.
-const maxNameLen = 128
 
 // Limits on the distinct names admitted per dimension; past them a name is
 // folded into otherName.
@@ -77,41 +74,54 @@ func parseDimensions(s string) ([]dimension, error) {
 	return dims, nil
 }
 
-// nameSet admits up to limit distinct names. It is used by one goroutine.
-type nameSet struct {
-	limit int
-	seen  map[string]struct{}
-}
+// nameSet admits up to a limit of distinct names, folding the others
+// into otherName. It is used by one goroutine.
+type nameSet struct{ *ingest.NameSet }
 
 // newNameSet returns an empty set that admits up to limit names.
-func newNameSet(limit int) *nameSet {
-	return &nameSet{limit: limit, seen: make(map[string]struct{})}
-}
+func newNameSet(limit int) *nameSet { return &nameSet{ingest.NewNameSet(limit)} }
 
 // admit returns name if it is known or there is room for it, else
 // otherName and false.
 func (s *nameSet) admit(name string) (string, bool) {
-	if _, ok := s.seen[name]; ok {
+	if s.Admit(name) {
 		return name, true
 	}
-	if len(s.seen) >= s.limit {
-		return otherName, false
-	}
-	s.seen[name] = struct{}{}
-	return name, true
+	return otherName, false
 }
 
-// clip cuts s to maxNameLen bytes, between characters.
-func clip(s string) string {
-	if len(s) <= maxNameLen {
-		return s
-	}
-	i := maxNameLen
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
+// set admits up to a limit of distinct keys. It is used by one goroutine.
+type set[K comparable] struct {
+	limit int
+	seen  map[K]struct{}
 }
+
+// newSet returns an empty set that admits up to limit keys.
+func newSet[K comparable](limit int) *set[K] {
+	return &set[K]{limit: limit, seen: make(map[K]struct{})}
+}
+
+// admit reports whether k is in the set, adding it if there is room.
+func (s *set[K]) admit(k K) bool {
+	if _, ok := s.seen[k]; ok {
+		return true
+	}
+	if len(s.seen) >= s.limit {
+		return false
+	}
+	s.seen[k] = struct{}{}
+	return true
+}
+
+// outcomeKey names an outcome: a pair, a status code label and an
+// exception.
+type outcomeKey struct {
+	pair            pairKey
+	code, exception string
+}
+
+// clip cuts s to ingest.MaxNameLen bytes, between characters.
+func clip(s string) string { return ingest.Clip(s) }
 
 // rowKey names a row of the live view: the values of its dimensions, ""
 // for the dimensions the view does not split by.
@@ -147,9 +157,9 @@ type admitted struct {
 type admitter struct {
 	dims       []dimension
 	maxSeries  int
-	pairs      *nameSet
-	rows       *nameSet
-	outcomes   *nameSet
+	pairs      *set[pairKey]
+	rows       *set[rowKey]
+	outcomes   *set[outcomeKey]
 	exceptions *nameSet
 	values     [numDimensions]*nameSet // for client, region, sdk
 	folded     uint64
@@ -161,9 +171,9 @@ func newAdmitter(dims []dimension, maxSeries int) *admitter {
 	a := &admitter{
 		dims:       dims,
 		maxSeries:  maxSeries,
-		pairs:      newNameSet(maxSeries),
-		rows:       newNameSet(maxSeries),
-		outcomes:   newNameSet(maxSeries),
+		pairs:      newSet[pairKey](maxSeries),
+		rows:       newSet[rowKey](maxSeries),
+		outcomes:   newSet[outcomeKey](maxSeries),
 		exceptions: newNameSet(maxExceptionNames),
 	}
 	a.values[dimClient] = newNameSet(maxClientNames)
@@ -176,13 +186,13 @@ func newAdmitter(dims []dimension, maxSeries int) *admitter {
 func (a *admitter) admit(e *event) admitted {
 	var ad admitted
 	pair := pairKey{clip(e.Service), clip(e.API)}
-	if _, ok := a.pairs.admit(pair.service + "\x00" + pair.api); !ok {
+	if !a.pairs.admit(pair) {
 		pair = otherPair
 		ad.folded = true
 	}
 	ad.pair = pair
 
-	code, exception := e.status()
+	code, exception := e.Status()
 	ad.code = codeLabel(code)
 	if exception != "" {
 		var ok bool
@@ -192,13 +202,12 @@ func (a *admitter) admit(e *event) admitted {
 	}
 	ad.exception = exception
 	ad.outcome = pair
-	if _, ok := a.outcomes.admit(pair.service + "\x00" + pair.api + "\x00" + ad.code + "\x00" + exception); !ok {
+	if !a.outcomes.admit(outcomeKey{pair, ad.code, exception}) {
 		ad.outcome, ad.code, ad.exception = otherPair, "other", otherName
 		ad.folded = true
 	}
 
 	var k rowKey
-	var b strings.Builder
 	for _, d := range a.dims {
 		var v string
 		switch d {
@@ -214,10 +223,8 @@ func (a *admitter) admit(e *event) admitted {
 			v = a.value(d, sdkName(e.UserAgent), &ad)
 		}
 		k[d] = v
-		b.WriteString(v)
-		b.WriteByte(0)
 	}
-	if _, ok := a.rows.admit(b.String()); !ok {
+	if !a.rows.admit(k) {
 		for _, d := range a.dims {
 			k[d] = otherName
 		}
@@ -242,19 +249,7 @@ func (a *admitter) value(d dimension, v string, ad *admitted) string {
 // sdkName returns the product/version token of a User-Agent:
 // "aws-sdk-go/1.55.8" from "aws-sdk-go/1.55.8 (go1.24; linux; amd64)",
 // clipped to 64 bytes.
-func sdkName(ua string) string {
-	ua = strings.TrimSpace(ua)
-	if i := strings.IndexByte(ua, ' '); i >= 0 {
-		ua = ua[:i]
-	}
-	if len(ua) > 64 {
-		ua = ua[:64]
-		for len(ua) > 0 && !utf8.RuneStart(ua[len(ua)-1]) {
-			ua = ua[:len(ua)-1]
-		}
-	}
-	return ua
-}
+func sdkName(ua string) string { return ingest.SDKToken(ua) }
 
 // codeLabel returns an HTTP status code as a label value: "" for no
 // response (0), "other" for a number that is not an HTTP status code.
@@ -265,9 +260,18 @@ func codeLabel(code int) string {
 	case code < 100 || code > 599:
 		return "other"
 	default:
-		return strconv.Itoa(code)
+		return codeLabels[code-100]
 	}
 }
+
+// codeLabels are the labels of the codes from 100 to 599, made once.
+var codeLabels = func() []string {
+	l := make([]string, 500)
+	for i := range l {
+		l[i] = strconv.Itoa(100 + i)
+	}
+	return l
+}()
 
 // statusClass returns the class of an HTTP status code for the live view:
 // "5xx" for 503, "-" without a response.

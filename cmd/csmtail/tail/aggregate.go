@@ -43,8 +43,8 @@ const (
 // phaseNames are the phases' label values.
 var phaseNames = [numPhases]string{"dns", "tcp", "tls", "connect", "acquire_connection", "request"}
 
-// phases returns the timing fields of an attempt, nil where it has none.
-func (e *event) phases() [numPhases]*float64 {
+// phases returns the timing fields of the attempt e, nil where it has none.
+func phases(e *event) [numPhases]*float64 {
 	return [numPhases]*float64{e.DNSLatency, e.TCPLatency, e.SSLLatency, e.ConnectLatency, e.AcquireConnectionLatency, e.RequestLatency}
 }
 
@@ -103,7 +103,7 @@ func (a *aggregator) take(d *datagram) {
 		if e.MaxRetriesExceeded != 0 {
 			r.retriesExceeded++
 		}
-		if e.failed() {
+		if e.Failed() {
 			r.errors++
 			name := ad.exception
 			if name == "" {
@@ -136,7 +136,7 @@ func (a *aggregator) takeAttempt(e *event, ad *admitted) {
 			t.reused++
 		}
 	}
-	for p, v := range e.phases() {
+	for p, v := range phases(e) {
 		if v == nil {
 			continue
 		}

@@ -56,7 +56,7 @@ func TestHostileSender(t *testing.T) {
 		// take, so that every event is counted and the bound is tested
 		// with all of them.
 		h.feed(at, hostileDatagrams(100, int64(r))...)
-		waitUntil(t, func() bool { return h.pipe.sinks[0].cost.Load() == 0 && h.pipe.sinks[1].cost.Load() == 0 }, "sinks caught up")
+		waitUntil(t, func() bool { return h.pipe.sinks[0].holding() == 0 && h.pipe.sinks[1].holding() == 0 }, "sinks caught up")
 	}
 	h.stop(t)
 	c := h.stats.snapshot()

@@ -1,13 +1,12 @@
 package tail
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
 // lineFormat is what the lines sink writes for each event.
@@ -20,11 +19,11 @@ const (
 
 // linesSink writes a line per event, in the order the datagrams arrived,
 // and with --show-bad a line per bad datagram. It buffers its output and
-// flushes it every interval and at the end; a slow writer slows this sink
-// alone.
+// writes it when the buffer is full, every interval and at the end; a slow
+// writer slows this sink alone.
 type linesSink struct {
 	format  lineFormat
-	out     *bufio.Writer
+	out     *lineWriter
 	badOut  io.Writer // nil unless --show-bad
 	loc     *time.Location
 	buf     []byte
@@ -37,36 +36,40 @@ func newLinesSink(format lineFormat, out, badOut io.Writer, loc *time.Location) 
 	if loc == nil {
 		loc = time.Local
 	}
-	return &linesSink{format: format, out: bufio.NewWriterSize(out, 64<<10), badOut: badOut, loc: loc}
+	return &linesSink{format: format, out: &lineWriter{w: out}, badOut: badOut, loc: loc}
 }
 
 func (s *linesSink) take(d *datagram) {
 	if d.bad != "" && s.badOut != nil {
-		_ = s.out.Flush() // keep the order of stdout and stderr
+		s.out.flush() // keep the order of stdout and stderr
 		_, _ = io.WriteString(s.badOut, badLine(d)+"\n")
 	}
+	s.buf = s.buf[:0]
 	for i := range d.events {
 		e := &d.events[i]
 		switch s.format {
 		case linesPlain:
 			if e.Type == typeAPICall {
-				s.buf = appendCallLine(s.buf[:0], e, s.loc, d.received)
-				_, _ = s.out.Write(s.buf)
+				s.buf = appendCallLine(s.buf, e, s.loc, d.received)
 			}
 		case linesJSON:
-			s.buf = appendJSONLine(s.buf[:0], e.raw)
-			_, _ = s.out.Write(s.buf)
+			s.buf = appendJSONLine(s.buf, e.Raw)
 		}
 	}
+	s.out.add(s.buf)
 	if s.onWrite != nil {
-		_ = s.out.Flush()
+		s.out.flush()
 		s.onWrite()
 	}
 }
 
-func (s *linesSink) tick(time.Time) { _ = s.out.Flush() }
+func (s *linesSink) tick(time.Time) { s.out.flush() }
 
-func (s *linesSink) close() { _ = s.out.Flush() }
+func (s *linesSink) close() { s.out.flush() }
+
+// unwritten returns how many datagrams the sink took whose lines are not
+// written yet.
+func (s *linesSink) unwritten() uint64 { return s.out.held.Load() }
 
 // badLine is the line that shows a bad datagram.
 func badLine(d *datagram) string {
@@ -90,7 +93,7 @@ func appendCallLine(dst []byte, e *event, loc *time.Location, received time.Time
 	dst = append(dst, ' ')
 	dst = append(dst, printable(clip(e.API))...)
 	dst = append(dst, ' ')
-	code, exception := e.status()
+	code, exception := e.Status()
 	if code == 0 {
 		dst = append(dst, '-')
 	} else {
@@ -135,13 +138,8 @@ func formatLatency(ms float64) string {
 
 // appendJSONLine appends the JSON object raw on one line, with the value
 // of its SessionToken replaced by "REDACTED" and its AccessKey masked.
-func appendJSONLine(dst []byte, raw json.RawMessage) []byte {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return dst // cannot happen: raw was decoded
-	}
-	dst = append(dst, maskSecrets(b.Bytes())...)
-	return append(dst, '\n')
+func appendJSONLine(dst, raw []byte) []byte {
+	return append(ingest.AppendRedacted(dst, raw), '\n')
 }
 
 // roundMs rounds a latency to whole milliseconds, negative ones to 0.

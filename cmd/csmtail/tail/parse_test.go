@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencsm/csm-go/internal/ingest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -100,19 +101,19 @@ func FuzzParseDatagram(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := parseDatagram(data)
-		if p.bad != "" {
-			assert.Contains(t, badReasons, p.bad)
+		events, bad := ingest.Parse(nil, data)
+		if bad != "" {
+			assert.Contains(t, badReasons, bad)
 		} else {
-			assert.NotEmpty(t, p.events, "a good datagram has events")
+			assert.NotEmpty(t, events, "a good datagram has events")
 		}
-		for i := range p.events {
-			e := &p.events[i]
+		for i := range events {
+			e := &events[i]
 			assert.Contains(t, []string{typeAPICall, typeAPICallAttempt}, e.Type)
-			line := appendJSONLine(nil, e.raw)
+			line := appendJSONLine(nil, e.Raw)
 			require.True(t, bytes.HasSuffix(line, []byte("\n")))
 			require.NotContains(t, string(line[:len(line)-1]), "\n")
-			var out event
+			var out struct{ SessionToken string }
 			require.NoError(t, json.Unmarshal(line, &out), "%s", line)
 			if out.SessionToken != "" {
 				assert.Equal(t, "REDACTED", out.SessionToken)
@@ -127,8 +128,8 @@ func FuzzParseDatagram(f *testing.F) {
 		h.stop(t)
 		c := h.stats.snapshot()
 		assert.Equal(t, uint64(1), c.datagrams)
-		assert.Equal(t, uint64(len(p.events)), c.calls+c.attempts)
-		assert.Equal(t, len(p.events), strings.Count(h.out.String(), "\n"))
+		assert.Equal(t, uint64(len(events)), c.calls+c.attempts)
+		assert.Equal(t, len(events), strings.Count(h.out.String(), "\n"))
 		s := h.agg.snapshot(time.Unix(1700000000, 0))
 		v := newLiveView([]dimension{dimService, dimAPI}, "fuzz", time.Unix(1700000000, 0))
 		_ = v.frame(c, s, time.Unix(1700000001, 0), 80, 10)

@@ -1,25 +1,33 @@
 package tail
 
 import (
+	"bytes"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/opencsm/csm-go/internal/ingest"
 )
 
-// A datagram goes receive → parse → admit → sinks. The receive loop does
-// the first three on its own goroutine and hands the result to every sink
-// through a bounded queue of its own; a sink whose queue is full misses
-// the datagram, and the miss is counted. No sink, however slow (a
-// terminal, a pipe, a scrape), can make the receive loop wait, so the
-// kernel's socket buffer is emptied as fast as the datagrams can be parsed.
+// A datagram goes receive → parse → admit → sinks. The receive loop reads
+// the socket a batch of datagrams at a time, does the first three on its
+// own goroutine and hands the batch to every sink: it appends the
+// datagrams to the sink's bounded queue and rings the sink's bell, which
+// wakes the sink's goroutine if it sleeps. A sink takes everything queued
+// at once, so under load a sink wakes once per batch, or less, never once
+// per datagram. A datagram that does not fit in a sink's queue is missed by
+// that sink, and the miss is counted. The receive loop holds a queue's
+// lock only to append, never while a sink takes: no sink, however slow (a
+// terminal, a pipe, a scrape), can make it wait, so the kernel's socket
+// buffer is emptied as fast as the datagrams can be parsed.
 
-// sinkQueueLen is how many datagrams a sink's queue holds.
+// sinkQueueLen is how many datagrams a sink holds, queued or being taken.
 const sinkQueueLen = 4096
 
-// sinkQueueCost bounds what a sink's queue holds, in bytes of datagrams
-// plus eventCost per event, so that a flood of small objects cannot fill
-// memory either.
+// sinkQueueCost bounds what a sink holds, in bytes of datagrams plus
+// eventCost per event, so that a flood of small objects cannot fill memory
+// either.
 const sinkQueueCost = 8 << 20
 
 // eventCost is what an event is charged in a queue: about the size of a
@@ -55,47 +63,128 @@ type sink interface {
 
 // sinkRunner runs one sink behind its bounded queue.
 type sinkRunner struct {
-	name   string
-	sink   sink
-	queue  chan *datagram
-	cost   atomic.Int64
+	name string
+	sink sink
+	bell chan struct{} // a ring wakes the sink; capacity 1
+	done chan struct{} // closed once the sink is closed
+
+	mu      sync.Mutex
+	pending []*datagram // queued, not yet taken
+	held    int         // datagrams queued or being taken
+	cost    int64       // their cost
+	closed  bool        // no more datagrams will be offered
+	dropped bool        // the pipeline stopped waiting: take no more
+
 	missed atomic.Uint64
 }
 
-// offer hands d to the sink unless its queue is full; then the sink misses
-// it, and the miss is counted. It never blocks.
-func (r *sinkRunner) offer(d *datagram) {
-	c := d.cost()
-	if r.cost.Add(c) > sinkQueueCost {
-		r.cost.Add(-c)
-		r.missed.Add(1)
-		return
+// newSinkRunner returns a runner for s, not yet started.
+func newSinkRunner(name string, s sink) *sinkRunner {
+	return &sinkRunner{name: name, sink: s, bell: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// offer queues the datagrams of a batch for the sink, up to its bounds;
+// the sink misses the others, and the misses are counted. It never waits
+// for the sink.
+func (r *sinkRunner) offer(batch []*datagram) {
+	r.mu.Lock()
+	for _, d := range batch {
+		c := d.cost()
+		if r.held >= sinkQueueLen || r.cost+c > sinkQueueCost || r.dropped {
+			r.missed.Add(1)
+			continue
+		}
+		r.pending = append(r.pending, d)
+		r.held++
+		r.cost += c
 	}
+	r.mu.Unlock()
+	r.ring()
+}
+
+// ring wakes the sink if it sleeps.
+func (r *sinkRunner) ring() {
 	select {
-	case r.queue <- d:
+	case r.bell <- struct{}{}:
 	default:
-		r.cost.Add(-c)
-		r.missed.Add(1)
 	}
 }
 
-// run takes datagrams until the queue is closed, then closes the sink.
+// run takes what is queued each time the bell rings, and ticks every
+// interval, until the queue is closed and empty; then it closes the sink.
 func (r *sinkRunner) run(interval time.Duration) {
+	defer close(r.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var spare []*datagram
 	for {
 		select {
-		case d, ok := <-r.queue:
-			if !ok {
-				r.sink.close()
-				return
-			}
-			r.sink.take(d)
-			r.cost.Add(-d.cost())
+		case <-r.bell:
 		case now := <-t.C:
 			r.sink.tick(now)
+			continue
+		}
+		for {
+			r.mu.Lock()
+			batch, closed, dropped := r.pending, r.closed, r.dropped
+			if len(batch) > 0 {
+				// The queue gets the other of the two arrays.
+				r.pending = spare[:0]
+			}
+			r.mu.Unlock()
+			if dropped {
+				return // the pipeline no longer waits: the sink is left as it is
+			}
+			if len(batch) == 0 {
+				if closed {
+					r.sink.close()
+					return
+				}
+				break
+			}
+			for i, d := range batch {
+				r.sink.take(d)
+				batch[i] = nil // what the sink does not hold is not kept
+				r.mu.Lock()
+				dropped := r.dropped
+				if !dropped {
+					// Taken: no longer held, and counted by the
+					// sink itself if it keeps some output.
+					r.held--
+					r.cost -= d.cost()
+				}
+				r.mu.Unlock()
+				if dropped {
+					return
+				}
+			}
+			spare = batch
 		}
 	}
+}
+
+// drop stops the sink from taking more and counts what it holds, queued
+// or being taken, and what it took but has not written, as missed.
+func (r *sinkRunner) drop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dropped {
+		return
+	}
+	r.dropped = true
+	n := uint64(r.held)
+	if u, ok := r.sink.(unwritten); ok {
+		n += u.unwritten()
+	}
+	r.missed.Add(n)
+	clear(r.pending)
+	r.pending, r.held, r.cost = nil, 0, 0
+}
+
+// unwritten is a sink that can tell how many datagrams it took whose
+// output is not written yet.
+type unwritten interface {
+	unwritten() uint64
 }
 
 // pipeline parses and admits datagrams and hands them to the sinks.
@@ -106,7 +195,8 @@ type pipeline struct {
 	sinks   []*sinkRunner
 	keepRaw bool // keep each event's JSON, for --json
 	showBad bool
-	wg      sync.WaitGroup
+	batch   []*datagram // handleBatch's, reused
+	parser  ingest.Parser
 }
 
 // newPipeline returns a pipeline for the sinks, not yet started.
@@ -116,27 +206,48 @@ func newPipeline(a *admitter, stats *receiveStats, keepRaw, showBad bool) *pipel
 
 // add adds a sink, before start.
 func (p *pipeline) add(name string, s sink) {
-	p.sinks = append(p.sinks, &sinkRunner{name: name, sink: s, queue: make(chan *datagram, sinkQueueLen)})
+	p.sinks = append(p.sinks, newSinkRunner(name, s))
 }
 
 // start starts a goroutine per sink; interval is the period of tick.
 func (p *pipeline) start(interval time.Duration) {
 	for _, r := range p.sinks {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			r.run(interval)
-		}()
+		go r.run(interval)
 	}
 }
 
 // stop closes the sinks' queues once handle is no longer called, and waits
 // until every sink has taken what was queued and closed.
 func (p *pipeline) stop() {
+	p.stopBy(nil)
+}
+
+// stopBy closes the sinks' queues once handleBatch is no longer called,
+// and waits until every sink has taken what was queued and closed, or
+// until giveUp is closed: then a sink that is not done is dropped, what it
+// holds counted as missed, and left to itself. It reports whether every
+// sink was done.
+func (p *pipeline) stopBy(giveUp <-chan struct{}) bool {
 	for _, r := range p.sinks {
-		close(r.queue)
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+		r.ring()
 	}
-	p.wg.Wait()
+	all := true
+	for _, r := range p.sinks {
+		select {
+		case <-r.done:
+		case <-giveUp:
+			select {
+			case <-r.done:
+			default:
+				r.drop()
+				all = false
+			}
+		}
+	}
+	return all
 }
 
 // missed returns, per sink, how many datagrams it missed.
@@ -148,16 +259,40 @@ func (p *pipeline) missed() map[string]uint64 {
 	return m
 }
 
-// handle parses, admits and counts one datagram received at received, and
-// offers it to the sinks. truncated tells that it was larger than the
-// receiver reads. data is not kept.
+// handleBatch parses, admits and counts a batch of datagrams read
+// together at received, and offers them to the sinks.
+func (p *pipeline) handleBatch(batch []ingest.Packet, received time.Time) {
+	ds := p.batch[:0]
+	for i := range batch {
+		pk := &batch[i]
+		ds = append(ds, p.prepare(pk.Data, pk.From, pk.Truncated, received))
+	}
+	for _, r := range p.sinks {
+		r.offer(ds)
+	}
+	clear(ds)
+	p.batch = ds
+}
+
+// handle is handleBatch for one datagram.
 func (p *pipeline) handle(data []byte, from netip.AddrPort, truncated bool, received time.Time) {
+	p.handleBatch([]ingest.Packet{{Data: data, From: from, Truncated: truncated}}, received)
+}
+
+// prepare parses, admits and counts one datagram received at received.
+// truncated tells that it was larger than the receiver reads. data is not
+// kept.
+func (p *pipeline) prepare(data []byte, from netip.AddrPort, truncated bool, received time.Time) *datagram {
 	d := &datagram{received: received, from: from, size: len(data)}
 	if truncated {
 		d.bad = badTooLarge
 	} else {
-		ps := parseDatagram(data)
-		d.bad, d.events = ps.bad, ps.events
+		src := data
+		if p.keepRaw {
+			// The events' Raw point into what they were parsed from.
+			src = bytes.Clone(data)
+		}
+		d.events, d.bad = p.parser.Parse(nil, src)
 	}
 	if d.bad != "" && p.showBad {
 		d.badSample = badSample(data, d.bad)
@@ -167,11 +302,17 @@ func (p *pipeline) handle(data []byte, from netip.AddrPort, truncated bool, rece
 		e := &d.events[i]
 		d.admitted[i] = p.admit.admit(e)
 		if !p.keepRaw {
-			e.raw = nil
+			e.Raw = nil
 		}
 	}
 	p.stats.count(d)
-	for _, r := range p.sinks {
-		r.offer(d)
-	}
+	return d
+}
+
+// holding returns how many datagrams the sink holds, queued or being
+// taken.
+func (r *sinkRunner) holding() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.held
 }

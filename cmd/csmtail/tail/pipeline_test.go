@@ -42,7 +42,7 @@ func TestStuckSinkDoesNotStallReceiving(t *testing.T) {
 	}
 	h.stopReceiving(t)
 	for _, r := range h.pipe.sinks[:2] {
-		waitUntil(t, func() bool { return r.cost.Load() == 0 }, r.name+" took everything")
+		waitUntil(t, func() bool { return r.holding() == 0 }, r.name+" took everything")
 	}
 	c := h.stats.snapshot()
 	assert.Equal(t, uint64(n), c.datagrams, "received")
@@ -50,7 +50,31 @@ func TestStuckSinkDoesNotStallReceiving(t *testing.T) {
 	missed := h.pipe.missed()
 	assert.Zero(t, missed["view"])
 	assert.Zero(t, missed["prometheus"])
-	assert.Equal(t, uint64(n-sinkQueueLen-1), missed["lines"], "the stuck sink holds one and queues sinkQueueLen")
+	stuckRunner := h.pipe.sinks[2]
+	assert.Equal(t, sinkQueueLen, stuckRunner.holding(), "the stuck sink holds as many as its queue bounds")
+	assert.Equal(t, uint64(n-sinkQueueLen), missed["lines"], "the stuck sink misses the rest")
 	close(stuck.release)
 	h.stop(t)
+}
+
+// TestStopDropsStuckSink stops a pipeline whose lines sink is stuck, with
+// a give-up signal: the other sinks finish, the stuck one is dropped, and
+// what it held is counted as missed.
+func TestStopDropsStuckSink(t *testing.T) {
+	stuck := stuckSink{make(chan struct{})}
+	defer close(stuck.release)
+	h := startHarness(t, nil, options{lines2: stuck})
+	const n = 10
+	for i := 0; i < n; i++ {
+		h.feed(time.Now(), call("SQS", "SendMessage", 200, "", 1, ""))
+	}
+	waitUntil(t, func() bool { return h.pipe.sinks[0].holding() == 0 && h.pipe.sinks[1].holding() == 0 }, "the other sinks took everything")
+	giveUp := make(chan struct{})
+	close(giveUp)
+	assert.False(t, h.pipe.stopBy(giveUp), "a sink was dropped")
+	h.once.Do(func() {}) // stopped
+	missed := h.pipe.missed()
+	assert.Zero(t, missed["view"])
+	assert.Zero(t, missed["prometheus"])
+	assert.Equal(t, uint64(n), missed["lines"], "the stuck sink took none: every datagram is counted as missed")
 }

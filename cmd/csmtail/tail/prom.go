@@ -114,7 +114,7 @@ func (m *promSink) observe(e *event, ad *admitted) {
 				c.Inc()
 			}
 		}
-		for ph, v := range e.phases() {
+		for ph, v := range phases(e) {
 			if v == nil {
 				continue
 			}
@@ -241,11 +241,14 @@ func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// A scrape in progress gets what is left of csmtail's exit grace.
+	shutdown, cancel := context.WithTimeout(context.Background(), exitGrace)
 	defer cancel()
-	err := srv.Shutdown(shutdown)
-	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
+	if srv.Shutdown(shutdown) != nil {
+		_ = srv.Close() // the scrapes still in progress end here
 	}
-	return err
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -3,7 +3,10 @@ package tail
 import (
 	"net"
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,14 +142,17 @@ func TestPrometheus(t *testing.T) {
 }
 
 // TestKernelDrops overflows a small socket buffer before csmtail reads it,
-// and checks that the kernel's drops are counted (Linux only).
+// and checks that the kernel's drops are counted (Linux only). The kernel
+// tells the drops with each datagram queued after them: the test sends
+// numbered markers, one at a time, until the last one sent is the last one
+// read, so that every datagram sent was read or dropped by then.
 func TestKernelDrops(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("this system does not count a socket's drops (SO_RXQ_OVFL is Linux's)")
+	}
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
 	defer conn.Close()
-	if !enableDropCount(conn) {
-		t.Skip("this system does not count a socket's drops (SO_RXQ_OVFL is Linux's)")
-	}
 	require.NoError(t, conn.SetReadBuffer(4096)) // the kernel's smallest
 	c, err := net.DialUDP("udp", nil, conn.LocalAddr().(*net.UDPAddr))
 	require.NoError(t, err)
@@ -156,21 +162,51 @@ func TestKernelDrops(t *testing.T) {
 		_, err := c.Write([]byte(callJSON))
 		require.NoError(t, err)
 	}
-	h := startHarness(t, conn, options{})
-	// The kernel tells the drops with the next datagram queued after
-	// them: read what was queued, then send one more.
-	waitUntil(t, func() bool {
-		n := h.stats.datagrams.Load()
-		time.Sleep(20 * time.Millisecond)
-		return n > 0 && n == h.stats.datagrams.Load()
-	}, "the queued datagrams read")
-	_, err = c.Write([]byte(callJSON))
-	require.NoError(t, err)
-	waitUntil(t, func() bool { return h.stats.kernelDrops.Load() > 0 }, "drops counted")
-	received := h.stats.datagrams.Load() - 1
+	last := &lastAPI{}
+	h := startHarness(t, conn, options{lines2: last})
+	markers := 0
+	for seen := false; !seen; {
+		markers++
+		marker := "Marker" + strconv.Itoa(markers)
+		_, err := c.Write(call("CSM", marker, 200, "", 1, ""))
+		require.NoError(t, err)
+		// Wait for the marker a while, then send the next one: a
+		// marker the kernel dropped is never read. The wait paces the
+		// markers and is not part of what is checked.
+		deadline := time.Now().Add(100 * time.Millisecond)
+		for !seen && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+			seen = last.get() == marker
+		}
+		require.Less(t, markers, int(waitLimit/(100*time.Millisecond)), "no marker read")
+	}
+	received := h.stats.datagrams.Load()
 	drops := h.stats.kernelDrops.Load()
-	t.Logf("sent %d, received %d, dropped by the kernel %d", sent, received, drops)
-	assert.Equal(t, uint64(sent), received+drops, "every datagram received or counted as dropped")
+	t.Logf("sent %d and %d markers, received %d, dropped by the kernel %d", sent, markers, received, drops)
+	assert.NotZero(t, drops)
+	assert.Equal(t, uint64(sent+markers), received+drops, "every datagram received or counted as dropped")
 	h.stop(t)
 	assert.Equal(t, float64(drops), h.gather(t).value(t, "csmtail_kernel_drops_total", nil))
+}
+
+// lastAPI is a sink that keeps the Api of the last event it took.
+type lastAPI struct {
+	mu  sync.Mutex
+	api string
+}
+
+func (s *lastAPI) take(d *datagram) {
+	if len(d.events) > 0 {
+		s.mu.Lock()
+		s.api = d.events[len(d.events)-1].API
+		s.mu.Unlock()
+	}
+}
+func (s *lastAPI) tick(time.Time) {}
+func (s *lastAPI) close()         {}
+
+func (s *lastAPI) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.api
 }

@@ -177,8 +177,17 @@ func serve(ctx context.Context, cfg config, env Env) error {
 	}
 
 	<-ctx.Done()
-	wg.Wait()
-	pipe.stop() // the receive loop has stopped: the sinks take the rest
+	// csmtail ends within a second whatever its outputs do: it waits for
+	// its goroutines and sinks until exitGrace has passed, drops and
+	// counts what a stuck sink holds, and gives the summary finalGrace
+	// more. A write that never returns is left behind: the process exits.
+	giveUp := make(chan struct{})
+	timer := time.AfterFunc(exitGrace, func() { close(giveUp) })
+	defer timer.Stop()
+	stuck := !waitOrGiveUp(&wg, giveUp)
+	if !pipe.stopBy(giveUp) { // the receive loop has stopped: the sinks take the rest
+		stuck = true
+	}
 
 	now := time.Now()
 	width := 0
@@ -187,15 +196,66 @@ func serve(ctx context.Context, cfg config, env Env) error {
 		width, _ = env.fit()
 	}
 	summary := view.summary(countsNow(), agg.snapshot(now), now, width)
+	var out io.Writer
+	var text []byte
 	switch {
+	case stuck:
+		// Stdout, or the terminal, did not take what was written: the
+		// summary goes to stderr.
+		out, text = env.Stderr, []byte(summary)
 	case live:
-		_, _ = env.Stdout.Write(terminalFrame(summary, width))
+		out, text = env.Stdout, terminalFrame(summary, width)
 	case cfg.json:
-		_, _ = io.WriteString(env.Stderr, summary)
+		out, text = env.Stderr, []byte(summary)
 	default:
-		_, _ = io.WriteString(env.Stdout, "\n"+summary)
+		out, text = env.Stdout, []byte("\n"+summary)
 	}
+	writeWithin(out, text, finalGrace)
 	return errors.Join(errs...)
+}
+
+// exitGrace is how long csmtail, once told to stop, waits for its outputs
+// to take what is pending; finalGrace, how long it then gives the summary.
+// Together they keep the exit under a second whatever the outputs do.
+const (
+	exitGrace  = 500 * time.Millisecond
+	finalGrace = 300 * time.Millisecond
+)
+
+// waitOrGiveUp waits for wg until giveUp is closed, and reports whether wg
+// was done.
+func waitOrGiveUp(wg *sync.WaitGroup, giveUp <-chan struct{}) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-giveUp:
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// writeWithin writes b to w, waiting for the write at most d.
+func writeWithin(w io.Writer, b []byte, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_, _ = w.Write(b)
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // runLive draws the live view every interval and on each key until ctx

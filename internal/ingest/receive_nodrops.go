@@ -1,6 +1,6 @@
 //go:build !linux
 
-package tail
+package ingest
 
 import "net"
 
