@@ -10,13 +10,14 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// maxBatch is the most datagrams written with one system call.
-const maxBatch = 64
+// maxBatch is the most datagrams written with one system call: a batch of
+// the write token's holder.
+const maxBatch = 16
 
 // batchWriter writes several datagrams with one system call (sendmmsg on
 // Linux): rawBatchWriter on Linux on amd64 and arm64, x/net's
-// ipv4.PacketConn and ipv6.PacketConn elsewhere on Linux. With
-// syscall.MSG_DONTWAIT in flags it returns at once when the socket's buffer
+// ipv4.PacketConn and ipv6.PacketConn elsewhere (one datagram per call but on
+// Linux). With MSG_DONTWAIT in flags it returns at once when the socket's buffer
 // is full, instead of waiting for room.
 type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
@@ -30,19 +31,21 @@ type datagramConn interface {
 }
 
 // sender writes datagrams to the agent's connected UDP socket. Whoever holds
-// the reporter's write token uses it: the sender goroutine, or an API call's
-// goroutine writing its own call's datagrams.
+// the reporter's write token uses it: an API call's goroutine, or the sender
+// goroutine.
 type sender struct {
 	conn  *net.UDPConn
 	batch batchWriter // nil: one write per datagram
 	msgs  []ipv4.Message
 }
 
+// newSender returns a sender to conn. It writes with sendmmsg(2) on Linux,
+// with one sendmsg(2) per datagram through x/net on other Unix systems,
+// both of which can return at once on a full buffer (MSG_DONTWAIT), and
+// with one write per datagram elsewhere (Windows), which cannot.
 func newSender(conn *net.UDPConn) *sender {
 	s := &sender{conn: conn}
-	// Elsewhere than on Linux, x/net writes one message per call anyway,
-	// or none at all.
-	if runtime.GOOS == "linux" {
+	if msgDontWait != 0 {
 		if w := newRawBatchWriter(conn); w != nil {
 			s.batch = w
 		} else if conn.RemoteAddr().(*net.UDPAddr).IP.To4() != nil {
@@ -77,7 +80,7 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 	}
 	flags := 0
 	if dontWait {
-		flags = syscall.MSG_DONTWAIT
+		flags = msgDontWait
 	}
 	for i, d := range datagrams {
 		s.msgs[i].Buffers[0] = d
