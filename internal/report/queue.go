@@ -120,6 +120,13 @@ func (q *queue) push(m *Metric) (ok bool, ticket uint64) {
 	return true, ticket
 }
 
+// len returns the number of records in the ring.
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.count
+}
+
 // isSettled reports whether every record up to ticket is settled.
 func (q *queue) isSettled(ticket uint64) bool {
 	return q.settled.Load() >= ticket

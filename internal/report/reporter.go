@@ -249,15 +249,31 @@ func (rep *Reporter) commit(ticket uint64) {
 	}
 	rep.writeMu.Lock()
 	defer rep.writeMu.Unlock()
+	if q.isSettled(ticket) {
+		return // written by the goroutine that held the token
+	}
 	if !rep.w.sender.canSkipWait() {
 		// Without a write that never waits, a call writes nothing (see
 		// newSender).
 		q.deferTo(ticket)
 		return
 	}
-	for batches := 0; !q.isSettled(ticket) || batches < maxCallBatches; batches++ {
+	// Let the goroutines that wait for a processor run first, as long as
+	// calls end meanwhile and a batch is not full: those calls find the
+	// token held and leave their records to this one, which writes them
+	// all at once.
+	for n := q.len(); n < maxBatch; {
+		runtime.Gosched()
+		m := q.len()
+		if m == n {
+			break
+		}
+		n = m
+	}
+	for batches := 0; ; batches++ {
 		if batches == maxCallBatches {
-			// A backlog ahead of the call's own records.
+			// A backlog ahead of the call's own records, or calls
+			// that will write their own.
 			q.deferTo(ticket)
 			return
 		}
