@@ -129,8 +129,9 @@ func (rep *Reporter) Flush(ctx context.Context) error {
 // client needs (a new config from Enable, or AddMiddleware again) to be
 // reported. Shutdown returns ctx.Err() if ctx ended before everything
 // queued was written; the reporter stops either way. A program need not
-// call it: the datagrams of a call made while no other call ran are
-// written before the call returns (on Linux).
+// call it before it exits: when a call returns, its datagrams are in the
+// kernel, except those counted in Stats as dropped or deferred (see the
+// package documentation), which Shutdown writes.
 func (rep *Reporter) Shutdown(ctx context.Context) error {
 	if rep == nil {
 		return nil

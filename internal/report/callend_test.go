@@ -28,10 +28,8 @@ func newStoppedReporter(t *testing.T, capacity int) (*Reporter, *reporttest.Agen
 	}
 	close(rep.stop)
 	<-rep.done
-	t.Cleanup(func() {
-		rep.stop = make(chan struct{}) // close closes it; the goroutine is gone
-		rep.close()
-	})
+	rep.stop = make(chan struct{}) // the goroutine is gone; drain and close look at it
+	t.Cleanup(rep.close)
 	return rep, agent
 }
 

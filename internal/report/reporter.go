@@ -38,9 +38,14 @@ type Reporter struct {
 	// writeMu is the write token: whoever holds it (an API call's
 	// goroutine or the sender goroutine) takes records from the queue and
 	// writes them, with w, in system calls that never wait.
-	writeMu   sync.Mutex
-	w         writer
-	closeOnce sync.Once
+	writeMu sync.Mutex
+	w       writer
+	// callsDefer is set once the sender has no write that never waits
+	// (see newSender): calls then defer their records to the sender
+	// goroutine rather than wait for the token, which it may hold while
+	// it waits for room.
+	callsDefer atomic.Bool
+	closeOnce  sync.Once
 }
 
 // writer is the scratch space of the write token's holder.
@@ -81,6 +86,7 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 		},
 	}
 	rep.sendToken.Store(isLoopback(conn.RemoteAddr().(*net.UDPAddr).IP))
+	rep.callsDefer.Store(!rep.w.sender.canSkipWait())
 	go rep.run()
 	return rep, nil
 }
@@ -139,6 +145,11 @@ func (rep *Reporter) run() {
 // longer than a few system calls that never wait.
 func (rep *Reporter) drain() {
 	for {
+		select {
+		case <-rep.stop:
+			return // closing: what is left is discarded
+		default:
+		}
 		rep.writeMu.Lock()
 		if !rep.w.sender.canSkipWait() {
 			// One write per datagram, which waits for room: the calls
@@ -201,6 +212,9 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 	w.m = Metric{} // holds no string of the ring past release
 
 	sent, failed, err := w.sender.send(w.datagrams, dontWait)
+	if !w.sender.canSkipWait() {
+		rep.callsDefer.Store(true) // sendmmsg turned out to be refused
+	}
 	rep.stats.sent.Add(uint64(sent))
 	if failed > 0 {
 		rep.stats.writeErrors.Add(uint64(failed))
@@ -247,15 +261,17 @@ func (rep *Reporter) commit(ticket uint64) {
 	if q.isSettled(ticket) {
 		return
 	}
+	if rep.callsDefer.Load() {
+		q.deferTo(ticket)
+		return
+	}
 	rep.writeMu.Lock()
 	defer rep.writeMu.Unlock()
 	if q.isSettled(ticket) {
 		return // written by the goroutine that held the token
 	}
-	if !rep.w.sender.canSkipWait() {
-		// Without a write that never waits, a call writes nothing (see
-		// newSender).
-		q.deferTo(ticket)
+	if rep.callsDefer.Load() {
+		q.deferTo(ticket) // sendmmsg refused meanwhile
 		return
 	}
 	// Let the goroutines that wait for a processor run first, as long as
