@@ -151,17 +151,7 @@ func (rep *Reporter) drain() {
 		default:
 		}
 		rep.writeMu.Lock()
-		if !rep.w.sender.canSkipWait() {
-			// One write per datagram, which waits for room: the calls
-			// leave everything to this goroutine (see Push).
-			released, _ := rep.writeOnce(false)
-			rep.writeMu.Unlock()
-			if released == 0 {
-				return
-			}
-			continue
-		}
-		released, taken := rep.writeOnce(true)
+		released, taken := rep.writeOnce()
 		if released == taken {
 			rep.writeMu.Unlock()
 			if taken == 0 {
@@ -194,9 +184,11 @@ func (rep *Reporter) count(n int, err error) {
 
 // writeOnce writes up to maxBatch of the oldest queued records with one
 // system call, releases those written or failed, and returns how many it
-// released and how many it took. With dontWait it stops where the socket's
-// buffer is full, leaving the rest queued. The write token must be held.
-func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
+// released and how many it took. It stops where the socket's buffer is
+// full, leaving the rest queued, unless the sender has no write that never
+// waits (then only the sender goroutine calls it). The write token must be
+// held.
+func (rep *Reporter) writeOnce() (released, taken int) {
 	w := &rep.w
 	w.records = rep.queue.peek(w.records[:0], maxBatch)
 	if len(w.records) == 0 {
@@ -211,7 +203,7 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 	}
 	w.m = Metric{} // holds no string of the ring past release
 
-	sent, failed, err := w.sender.send(w.datagrams, dontWait)
+	sent, failed, err := w.sender.send(w.datagrams)
 	if !w.sender.canSkipWait() {
 		rep.callsDefer.Store(true) // sendmmsg turned out to be refused
 	}
@@ -293,7 +285,7 @@ func (rep *Reporter) commit(ticket uint64) {
 			q.deferTo(ticket)
 			return
 		}
-		released, taken := rep.writeOnce(true)
+		released, taken := rep.writeOnce()
 		if taken == 0 {
 			return // the queue is empty
 		}

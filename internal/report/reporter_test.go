@@ -156,7 +156,7 @@ func TestCallEndingDuringShutdown(t *testing.T) {
 	rep.close()
 	// The call's Push, finishing after close with the write token.
 	rep.writeMu.Lock()
-	_, taken := rep.writeOnce(true)
+	_, taken := rep.writeOnce()
 	rep.writeMu.Unlock()
 	assert.Zero(t, taken, "records left to write after close")
 
