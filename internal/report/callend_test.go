@@ -70,7 +70,7 @@ func TestGroupCommit(t *testing.T) {
 	counting := &countingBatch{batchWriter: rep.w.sender.batch}
 	rep.w.sender.batch = counting
 	const calls = 4
-	rep.writeMu.Lock() // a writer holds the token
+	rep.queue.take(noTicket) // a writer holds the token
 	var wg sync.WaitGroup
 	returned := make(chan struct{}, calls)
 	for i := 0; i < calls; i++ {
@@ -91,7 +91,7 @@ func TestGroupCommit(t *testing.T) {
 		runtime.Gosched()
 	}
 	assert.Empty(t, returned, "a call returned before its records were written")
-	rep.writeMu.Unlock()
+	rep.queue.give()
 	wg.Wait()
 	assert.Equal(t, 1, counting.calls, "system calls for %d calls", calls)
 	st := rep.Stats()

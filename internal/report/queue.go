@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -66,6 +67,14 @@ type queue struct {
 	// it without mu: max(queued-count, deferredTo).
 	settled atomic.Uint64
 
+	// writing is the write token: whoever holds it (an API call's
+	// goroutine or the sender goroutine) takes records from the ring and
+	// writes them. Goroutines waiting for it, or for their ticket to be
+	// settled, wait on turn, which every settlement and every release of
+	// the token wakes.
+	writing bool
+	turn    sync.Cond
+
 	wake     chan struct{} // capacity 1: work for the sender goroutine
 	waiting  bool          // a Flush waits on progress
 	progress chan struct{} // closed and replaced by release when waiting
@@ -82,12 +91,43 @@ func newQueue(capacity int) *queue {
 	if size < minQueueBytes {
 		size = minQueueBytes
 	}
-	return &queue{
+	q := &queue{
 		buf:      make([]byte, size),
 		maxCount: capacity,
 		wake:     make(chan struct{}, 1),
 		progress: make(chan struct{}),
 	}
+	q.turn.L = &q.mu
+	return q
+}
+
+// take waits until every record up to ticket is settled, and returns
+// false, or until it took the write token, and returns true. With ticket
+// noTicket it only takes the token.
+func (q *queue) take(ticket uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		if q.settled.Load() >= ticket {
+			return false
+		}
+		if !q.writing {
+			q.writing = true
+			return true
+		}
+		q.turn.Wait()
+	}
+}
+
+// noTicket is take's ticket for a writer that has no records of its own.
+const noTicket = math.MaxUint64
+
+// give lets go of the write token.
+func (q *queue) give() {
+	q.mu.Lock()
+	q.writing = false
+	q.turn.Broadcast()
+	q.mu.Unlock()
 }
 
 // push writes m's record into the ring, without blocking, and reports
@@ -132,13 +172,17 @@ func (q *queue) isSettled(ticket uint64) bool {
 	return q.settled.Load() >= ticket
 }
 
-// settleLocked publishes the last ticket settled. mu must be held.
+// settleLocked publishes the last ticket settled, and wakes the goroutines
+// that wait for theirs. mu must be held.
 func (q *queue) settleLocked() {
 	s := q.queued - uint64(q.count)
 	if q.deferredTo > s {
 		s = q.deferredTo
 	}
-	q.settled.Store(s)
+	if s != q.settled.Load() {
+		q.settled.Store(s)
+		q.turn.Broadcast()
+	}
 }
 
 // deferTo defers the records up to ticket still in the ring to the sender

@@ -35,11 +35,8 @@ type Reporter struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	// writeMu is the write token: whoever holds it (an API call's
-	// goroutine or the sender goroutine) takes records from the queue and
-	// writes them, with w, in system calls that never wait.
-	writeMu sync.Mutex
-	w       writer
+	// w is the scratch space of the write token's holder (see queue).
+	w writer
 	// callsDefer is set once the sender has no write that never waits
 	// (see newSender): calls then defer their records to the sender
 	// goroutine rather than wait for the token, which it may hold while
@@ -150,10 +147,10 @@ func (rep *Reporter) drain() {
 			return // closing: what is left is discarded
 		default:
 		}
-		rep.writeMu.Lock()
+		rep.queue.take(noTicket)
 		released, taken := rep.writeOnce()
 		if released == taken {
-			rep.writeMu.Unlock()
+			rep.queue.give()
 			if taken == 0 {
 				return
 			}
@@ -165,7 +162,7 @@ func (rep *Reporter) drain() {
 		w := &rep.w
 		w.held = append(w.held[:0], w.datagrams[released]...)
 		rep.queue.release(1, w.records[released], 0)
-		rep.writeMu.Unlock()
+		rep.queue.give()
 		_, err := rep.conn.Write(w.held)
 		rep.count(1, err)
 		rep.queue.complete(1)
@@ -257,11 +254,10 @@ func (rep *Reporter) commit(ticket uint64) {
 		q.deferTo(ticket)
 		return
 	}
-	rep.writeMu.Lock()
-	defer rep.writeMu.Unlock()
-	if q.isSettled(ticket) {
+	if !q.take(ticket) {
 		return // written by the goroutine that held the token
 	}
+	defer q.give()
 	if rep.callsDefer.Load() {
 		q.deferTo(ticket) // sendmmsg refused meanwhile
 		return
@@ -325,10 +321,10 @@ func (rep *Reporter) close() {
 		// A call may be writing its datagrams: it finishes first. What
 		// is still queued is discarded, so that a call that ends later
 		// finds nothing to write to the closed socket.
-		rep.writeMu.Lock()
+		rep.queue.take(noTicket)
 		rep.queue.discard()
 		_ = rep.conn.Close()
-		rep.writeMu.Unlock()
+		rep.queue.give()
 	})
 }
 

@@ -126,11 +126,11 @@ func TestShutdownContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	// Hold the write token: nothing can be written while Flush waits.
-	rep.writeMu.Lock()
+	rep.queue.take(noTicket)
 	attempt, _ := callMetrics()
 	rep.Push(&attempt)
 	assert.ErrorIs(t, rep.Flush(ctx), context.Canceled)
-	rep.writeMu.Unlock()
+	rep.queue.give()
 	// The sender may now write the attempt or not: Shutdown returns nil
 	// or the context's error, and stops either way.
 	if err := rep.Shutdown(ctx); err != nil {
@@ -155,9 +155,9 @@ func TestCallEndingDuringShutdown(t *testing.T) {
 	require.True(t, ok)
 	rep.close()
 	// The call's Push, finishing after close with the write token.
-	rep.writeMu.Lock()
+	rep.queue.take(noTicket)
 	_, taken := rep.writeOnce()
-	rep.writeMu.Unlock()
+	rep.queue.give()
 	assert.Zero(t, taken, "records left to write after close")
 
 	st := rep.Stats()
