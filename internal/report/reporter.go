@@ -229,13 +229,15 @@ func (rep *Reporter) writeOnce() (released, taken int) {
 // because the socket's buffer was full, or because more were queued ahead
 // of the call than it writes.
 //
-// This is group commit. The call that ends takes the write token and writes
-// everything queued, its own records included, in batches of up to
-// maxBatch datagrams per system call, none of which waits for room, and
-// looks at the queue again after each batch, until it is empty or the call
-// wrote maxCallBatches batches. Calls that end while another holds the token
-// wait for it; the holder writes their records with its own, and they
-// return as soon as they find them settled, having written nothing.
+// This is group commit. The call that ends takes the write token, lets the
+// goroutines waiting for a processor run while the queue grows (up to a
+// batch), and writes everything queued, its own records included, in
+// batches of up to maxBatch datagrams per system call, none of which waits
+// for room, looking at the queue again after each batch, until it is empty
+// or the call wrote maxCallBatches batches. Calls that end while another
+// holds the token wait for it; the holder writes their records with its
+// own, and they return as soon as they find them settled, having written
+// nothing. An attempt's metric is only queued: its call's end writes it.
 func (rep *Reporter) Push(m *Metric) {
 	_, ticket := rep.queue.push(m)
 	if m.Kind == KindAPICall {
