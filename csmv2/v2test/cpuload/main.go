@@ -17,7 +17,11 @@
 //
 // The CPU a reporter adds per call is its mode's CPU minus its SDK's
 // uninstrumented mode's, divided by the calls. Beside it, the share of the
-// datagrams (two per call) that reached the agent.
+// datagrams (two per call) that reached the agent, and the p99 of the
+// calls' latency. With -callers, each trial's calls come from that many
+// goroutines, which share the rate and pace their shares in aligned bursts;
+// with -syscalls, perf stat counts each trial's sendmmsg and write system
+// calls.
 //
 //	go run ./cpuload [-rates 100,2000,20000] [-callers 1,16] [-duration 2s] [-min-calls 1000] [-rounds 6] [-syscalls]
 //
