@@ -129,8 +129,10 @@
 //
 // # Performance
 //
-// What reporting costs an API call is paid on the call's goroutine by the
-// two handlers; everything else happens on one sender goroutine.
+// What reporting costs an API call is paid on the call's goroutine: the two
+// handlers and, when the call ends, the write of its datagrams, which calls
+// that end at the same time share. A sender goroutine writes only what the
+// calls leave to it.
 //
 //   - A paused reporter costs each of the two reporting handlers one atomic
 //     load and one atomic add (the metric is counted in
