@@ -174,10 +174,10 @@ func BenchmarkAPICall(b *testing.B) {
 }
 
 // BenchmarkHandlers measures only what the CSM handlers add to an API call
-// when calls come back to back (the batched regime: the sender goroutine
-// takes the metrics in batches): one ApiCallAttempt and one ApiCall metric
-// built from a completed request and queued, and, for csm-go, the handler
-// that prepares each attempt. Nothing is dropped: the queues are drained
+// when calls come back to back from one goroutine: one ApiCallAttempt and
+// one ApiCall metric built from a completed request and queued, for csm-go
+// the handler that prepares each attempt and the call's own write of its
+// two datagrams, for aws-sdk-go the hand-off to its goroutine. Nothing is dropped: the queues are drained
 // between batches of calls, timer stopped.
 func BenchmarkHandlers(b *testing.B) {
 	for _, r := range benchReporters(b)[1:] {
@@ -190,9 +190,8 @@ func BenchmarkHandlers(b *testing.B) {
 	}
 }
 
-// sparseGap is the pause between the calls of BenchmarkHandlersSparse:
-// longer than csm-go's sender lingers (two looks 2 ms apart), so that every
-// call finds it asleep.
+// sparseGap is the pause between the calls of BenchmarkHandlersSparse: long
+// enough for the system's caches to cool.
 const sparseGap = 10 * time.Millisecond
 
 // BenchmarkHandlersSparse measures what the handlers add to a call that

@@ -129,8 +129,10 @@
 //
 // # Performance
 //
-// What reporting costs an API call is paid on the call's goroutine by the
-// two handlers; everything else happens on one sender goroutine.
+// What reporting costs an API call is paid on the call's goroutine: the two
+// handlers and, when the call ends, the write of its datagrams, which calls
+// that end at the same time share. A sender goroutine writes only what the
+// calls leave to it.
 //
 //   - A paused reporter costs each of the two reporting handlers one atomic
 //     load and one atomic add (the metric is counted in
@@ -145,26 +147,26 @@
 //     (4 MiB by default; at least 16 KiB, at most 64 MiB). When it is full,
 //     the metric is dropped and counted in Stats.DroppedFull: the call never
 //     waits.
-//   - On Linux, when calls come one at a time (the sender goroutine not
-//     writing, the previous such call at least a millisecond ago), the call
-//     that ends writes its own datagrams, encoded by hand (byte for byte
-//     what encoding/json writes), with sendmmsg calls that never wait for
-//     room in the socket buffer: they are in the kernel before the call
-//     returns, so a command-line tool or a job that returns from main, or
-//     calls os.Exit, right after its calls loses nothing, with no Flush. So
-//     does a call whose credentials came from an STS call made inside it.
-//     Elsewhere the call wakes the sender goroutine instead, and such a
-//     program calls Flush or Shutdown before it exits.
-//   - Denser calls only queue. The first wakes the sender goroutine, which
-//     writes what is queued in sendmmsg calls of up to 16 datagrams (one
-//     write each elsewhere than on Linux), looks again every 2 ms while
-//     calls keep coming, and sleeps again after two empty looks.
+//   - When a call returns, its datagrams are in the kernel. The call that
+//     ends writes what is queued, its own metrics included, encoded by hand
+//     (byte for byte what encoding/json writes), with system calls that
+//     never wait for room in the socket buffer (sendmmsg of up to 16
+//     datagrams on Linux, one sendmsg per datagram on other Unix systems).
+//     Calls that end while another writes wait for it, and it writes theirs
+//     with its own: many calls at once share a few system calls. So a
+//     command-line tool or a job that returns from main, or calls os.Exit,
+//     right after its calls loses nothing, with no Flush, however many
+//     goroutines made them.
+//   - The exceptions are counted in Stats: a metric dropped because the
+//     queue was full (DroppedFull) or the reporter paused (DroppedPaused),
+//     and metrics left to the sender goroutine (Deferred) because the
+//     socket's buffer was full or more were queued than a call writes (128
+//     datagrams). On Windows every call's metrics are left to it.
 //
-// Stats counts what was queued, sent, dropped and failed, and keeps the last
-// write error. A program that exits right after a burst of calls, or an AWS
-// Lambda handler, whose process may be frozen as soon as it returns, calls
-// Flush (what was queued is written) or Shutdown (the same, then the
-// goroutine and the socket stop) before it returns.
+// Stats counts what was queued, sent, deferred, dropped and failed, and
+// keeps the last write error. A program that must not lose the deferred
+// metrics either calls Flush (what was queued is written) or Shutdown (the
+// same, then the goroutine and the socket stop) before it exits.
 //
 // BENCHMARKS.md in the repository has the measurements: the handlers' cost
 // next to the original package's, and the highest call rates at which each

@@ -25,3 +25,28 @@ func TestExitDeliversEverything(t *testing.T) {
 func TestExitDeliversEverythingAssumingRole(t *testing.T) {
 	reporttest.CheckExitDeliveryAssumingRole(t, "./testdata/onecall", exitRuns/2)
 }
+
+// TestExitDeliversEveryCall runs a program that makes several calls
+// against a transport that answers at once, in the shapes short programs
+// have, and ends at once, without Flush, half of the times by returning
+// from main and half by os.Exit: the agent must receive both datagrams of
+// every call of every run (see reporttest.CheckExitDeliveryOfCalls).
+func TestExitDeliversEveryCall(t *testing.T) {
+	shapes := []struct {
+		shape string
+		calls int
+	}{
+		{"back-to-back", 5}, // 5 calls in a row
+		{"fan-out", 12},     // 4 goroutines × 3 calls, then wg.Wait()
+		{"after-flush", 2},  // a call, Flush, and a call right after
+	}
+	for _, s := range shapes {
+		t.Run(s.shape, func(t *testing.T) {
+			reporttest.CheckExitDeliveryOfCalls(t, "./testdata/calls", exitCallRuns, s.shape, s.calls)
+		})
+	}
+}
+
+// exitCallRuns is how many times TestExitDeliversEveryCall runs the program
+// in each shape.
+const exitCallRuns = 20

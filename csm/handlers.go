@@ -145,7 +145,7 @@ func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 		m.SetException(classify(r.Error, m.HTTPStatusCode))
 		m.MaxRetriesExceeded = retriesExhausted(r)
 	}
-	rep.r.PushCall(&m, report.TickOf(r.Time))
+	rep.r.Push(&m)
 }
 
 // newMetric returns a metric of kind for r with the fields both kinds have

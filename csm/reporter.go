@@ -72,8 +72,8 @@ func (rep *Reporter) Flush(ctx context.Context) error { return rep.core().Flush(
 // then be injected again. Shutdown returns ctx.Err() if ctx ended before
 // everything queued was written; the reporter stops either way.
 //
-// A program need not call it before it exits: the datagrams of a call made
-// while no other call ran are written before the call returns. A program
-// that ends right after many calls in quick succession calls Flush or
-// Shutdown, or loses the metrics of its last few milliseconds of calls.
+// A program need not call it before it exits: when a call returns, its
+// datagrams are in the kernel, except those counted in Stats as dropped
+// (never sent) or deferred (see the package documentation), which Flush and
+// Shutdown write.
 func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shutdown(ctx) }

@@ -12,6 +12,11 @@ import "github.com/opencsm/csm-go/internal/report"
 //     because the reporter had shut down.
 //   - DroppedPaused: the metrics not produced because the reporter was
 //     paused.
+//   - Deferred: the queued metrics that the call producing them left to
+//     the reporter's goroutine (the socket's buffer was full, or a backlog
+//     was ahead of it): a program that exits right after such a call
+//     loses them unless it calls Flush or Shutdown. They are counted as
+//     Sent or WriteErrors too once written.
 //   - WriteErrors: the datagrams whose write failed, for example because
 //     no agent was listening.
 //   - Discarded: the queued metrics never written because the reporter shut

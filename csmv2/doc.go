@@ -48,13 +48,17 @@
 //
 // # Short-lived programs
 //
-// On Linux, when calls come one at a time, the call that ends writes its
-// own datagrams before it returns, so a program that returns from main, or
-// calls os.Exit, right after its calls loses nothing. Denser calls, and
-// every call elsewhere than on Linux, are written in batches by a
-// goroutine: a program that exits right after a burst of calls, or an AWS
-// Lambda handler, whose process may be frozen as soon as it returns, calls
-// Flush (or Shutdown) first:
+// When a call returns, its datagrams are in the kernel: the call that ends
+// writes what is queued, its own metrics included, with system calls that
+// never wait for room in the socket buffer, and calls that end while
+// another writes wait for it to write theirs. So a program that returns
+// from main, or calls os.Exit, right after its calls loses nothing, however
+// many goroutines made them. The exceptions are counted in Stats: metrics
+// dropped (the queue full, the reporter paused), and metrics deferred to
+// the reporter's goroutine because the socket's buffer was full or more
+// were queued than a call writes; on Windows every call defers its
+// metrics. A program that must not lose those calls Flush (or Shutdown)
+// before it exits:
 //
 //	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 //	defer cancel()

@@ -182,7 +182,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 		metric.SetException(classify(err))
 		metric.MaxRetriesExceeded = retriesExhausted(err)
 	}
-	m.rep.PushCall(&metric, start)
+	m.rep.Push(&metric)
 	return out, metadata, err
 }
 

@@ -121,8 +121,9 @@ func (rep *Reporter) Flush(ctx context.Context) error { return rep.core().Flush(
 // client needs (a new config from Enable, or AddMiddleware again) to be
 // reported. Shutdown returns ctx.Err() if ctx ended before everything
 // queued was written; the reporter stops either way. A program need not
-// call it: the datagrams of a call made while no other call ran are
-// written before the call returns (on Linux).
+// call it before it exits: when a call returns, its datagrams are in the
+// kernel, except those counted in Stats as dropped (never sent) or deferred
+// (see the package documentation), which Flush and Shutdown write.
 func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shutdown(ctx) }
 
 // Stats is a snapshot of the reporter's counters since it was started,
@@ -135,6 +136,11 @@ func (rep *Reporter) Shutdown(ctx context.Context) error { return rep.core().Shu
 //     because the reporter had shut down.
 //   - DroppedPaused: the metrics not produced because the reporter was
 //     paused.
+//   - Deferred: the queued metrics that the call producing them left to
+//     the reporter's goroutine (the socket's buffer was full, or a backlog
+//     was ahead of it): a program that exits right after such a call
+//     loses them unless it calls Flush or Shutdown. They are counted as
+//     Sent or WriteErrors too once written.
 //   - WriteErrors: the datagrams whose write failed, for example because
 //     no agent was listening.
 //   - Discarded: the queued metrics never written because the reporter shut

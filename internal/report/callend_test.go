@@ -3,20 +3,20 @@ package report
 import (
 	"net"
 	"os"
+	"runtime"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/ipv4"
 
 	"github.com/opencsm/csm-go/internal/report/reporttest"
 )
 
 // newStoppedReporter returns a reporter sending to a new agent, with its
-// sender goroutine stopped where it waits to be woken, as a call finds it
-// when no call ran for a while: running, the goroutine could take a
-// test's attempts before their call ends.
+// sender goroutine stopped: what is written, the calls wrote.
 func newStoppedReporter(t *testing.T, capacity int) (*Reporter, *reporttest.Agent) {
 	t.Helper()
 	agent := reporttest.NewAgent(t)
@@ -24,101 +24,85 @@ func newStoppedReporter(t *testing.T, capacity int) (*Reporter, *reporttest.Agen
 	require.NoError(t, err)
 	if !rep.w.sender.canSkipWait() {
 		rep.close()
-		t.Skip("calls write their own datagrams only with sendmmsg")
+		t.Skip("calls write their own datagrams only with a write that never waits")
 	}
 	close(rep.stop)
 	<-rep.done
-	t.Cleanup(func() {
-		rep.stop = make(chan struct{}) // close closes it; the goroutine is gone
-		rep.close()
-	})
+	rep.stop = make(chan struct{}) // the goroutine is gone; drain and close look at it
+	t.Cleanup(rep.close)
 	return rep, agent
 }
 
-// TestDenseCall checks which calls are left to the sender: with the sender
-// asleep, those that end less than denseGap after the previous one, unless
-// they contain it (began before it); with the sender lingering, those that
-// end less than lingerStep after it.
-func TestDenseCall(t *testing.T) {
-	const (
-		lastStart = int64(time.Second)
-		last      = lastStart + int64(time.Millisecond)
-		soon      = last + int64(denseGap)/2
-	)
-	cases := []struct {
-		name  string
-		now   int64
-		state senderState
-		start Tick
-		dense bool
-	}{
-		{"alone", last + int64(denseGap), senderAsleep, Tick(last + 1), false},
-		{"alone, containing", last + int64(lingerStep), senderLingering, Tick(lastStart - 1), false},
-		{"right after, began after", soon, senderAsleep, Tick(last + 1), true},
-		{"right after, began during", soon, senderAsleep, Tick(lastStart + 1), true},
-		{"right after, began as it", soon, senderAsleep, Tick(lastStart), true},
-		{"right after, containing, sender asleep", soon, senderAsleep, Tick(lastStart - 1), false},
-		{"right after, containing, sender lingering", soon, senderLingering, Tick(lastStart - 1), true},
-		{"within a look, sender lingering", last + int64(lingerStep) - 1, senderLingering, Tick(last + 1), true},
-		{"a look after, sender lingering", last + int64(lingerStep), senderLingering, Tick(last + 1), false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.dense, denseCall(c.now, last, lastStart, c.state, c.start))
-		})
-	}
+// countingBatch counts the system calls of a batch writer.
+type countingBatch struct {
+	batchWriter
+	calls int
 }
 
-// TestCallContainingWritesItsOwn checks that a call that contains the
-// previous call, which wrote its datagrams, and that ends right after it,
-// writes its own too: an STS call that fetches a call's credentials runs
-// inside that call, and ends less than a millisecond before it when the
-// service answers fast. A call right after that began after the previous
-// one is left to the sender.
-func TestCallContainingWritesItsOwn(t *testing.T) {
-	rep, agent := newStoppedReporter(t, 64)
-	attempt, call := callMetrics()
-	outerStart := Now()
-
-	rep.Push(&attempt) // the STS call's attempt
-	rep.PushCall(&call, Now())
-	require.Equal(t, uint64(2), rep.Stats().Sent, "the inner call wrote its own")
-
-	// However slow the machine, the next calls end right after.
-	rightAfter := func() { rep.lastIdleEnd.Store(int64(Now()) + int64(time.Hour)) }
-	rightAfter()
-	rep.Push(&attempt) // the outer call's attempt
-	rep.PushCall(&call, outerStart)
-	assert.Equal(t, uint64(4), rep.Stats().Sent, "written before PushCall returned")
-
-	rightAfter()
-	rep.Push(&attempt)
-	rep.PushCall(&call, Now())
-	assert.Equal(t, uint64(4), rep.Stats().Sent, "a dense call wrote its own")
-	agent.Sync(t)
-	assert.Equal(t, 4, agent.Len())
+func (c *countingBatch) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
+	c.calls++
+	return c.batchWriter.WriteBatch(ms, flags)
 }
 
-// TestCallWritesWhileSenderLingers checks that a call that comes alone
-// while the sender lingers after a batch (as after a Flush, for a few
-// milliseconds) writes its own datagrams rather than wait for the sender's
-// next look, which a program's exit could stop.
-func TestCallWritesWhileSenderLingers(t *testing.T) {
+// TestCallsBackToBackWriteTheirOwn checks that calls that end one right
+// after the other each have their datagrams written when Push returns,
+// whatever the gap between them.
+func TestCallsBackToBackWriteTheirOwn(t *testing.T) {
 	rep, agent := newStoppedReporter(t, 64)
-	rep.queue.mu.Lock()
-	rep.queue.sleeping, rep.queue.lingering, rep.queue.idleLook = false, true, true
-	rep.queue.mu.Unlock()
 	attempt, call := callMetrics()
-	rep.Push(&attempt)
-	assert.Zero(t, rep.Stats().Sent, "an attempt waits for its call's end")
-	rep.PushCall(&call, Now())
-	assert.Equal(t, uint64(2), rep.Stats().Sent, "written before PushCall returned")
+	for i := 1; i <= 5; i++ {
+		rep.Push(&attempt)
+		assert.Equal(t, uint64(2*(i-1)), rep.Stats().Sent, "an attempt waits for its call's end")
+		rep.Push(&call)
+		assert.Equal(t, uint64(2*i), rep.Stats().Sent, "written before Push returned")
+	}
 	agent.Sync(t)
-	assert.Equal(t, 2, agent.Len())
+	assert.Equal(t, 10, agent.Len())
+	assert.Zero(t, rep.Stats().Deferred)
+}
+
+// TestGroupCommit checks that calls that end while another goroutine holds
+// the write token wait for it, and that the first to take it writes the
+// records of all of them in one system call: the others return, their
+// records written, without writing.
+func TestGroupCommit(t *testing.T) {
+	rep, agent := newStoppedReporter(t, 64)
+	counting := &countingBatch{batchWriter: rep.w.sender.batch}
+	rep.w.sender.batch = counting
+	const calls = 4
+	rep.queue.take(noTicket) // a writer holds the token
+	var wg sync.WaitGroup
+	returned := make(chan struct{}, calls)
+	for i := 0; i < calls; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			attempt, call := callMetrics()
+			rep.Push(&attempt)
+			rep.Push(&call)
+			returned <- struct{}{}
+		}()
+	}
+	for {
+		queued, _, _, _ := rep.queue.counts()
+		if queued == 2*calls {
+			break
+		}
+		runtime.Gosched()
+	}
+	assert.Empty(t, returned, "a call returned before its records were written")
+	rep.queue.give()
+	wg.Wait()
+	assert.Equal(t, 1, counting.calls, "system calls for %d calls", calls)
+	st := rep.Stats()
+	assert.Equal(t, uint64(2*calls), st.Sent)
+	assert.Zero(t, st.Deferred)
+	agent.Sync(t)
+	assert.Equal(t, 2*calls, agent.Len())
 }
 
 // TestCallWritesEverythingBeforeIt checks that a call that ends with more
-// records queued than one write takes (its many attempts, or attempts left
+// records queued than one batch takes (its many attempts, or attempts left
 // by calls that ended unreported) writes them all before it returns.
 func TestCallWritesEverythingBeforeIt(t *testing.T) {
 	rep, agent := newStoppedReporter(t, 256)
@@ -127,41 +111,82 @@ func TestCallWritesEverythingBeforeIt(t *testing.T) {
 	for i := 0; i < attempts; i++ {
 		rep.Push(&attempt)
 	}
-	rep.PushCall(&call, Now())
-	assert.Equal(t, uint64(attempts+1), rep.Stats().Sent, "written before PushCall returned")
+	rep.Push(&call)
+	assert.Equal(t, uint64(attempts+1), rep.Stats().Sent, "written before Push returned")
 	agent.Sync(t)
 	assert.Equal(t, attempts+1, agent.Len())
 }
 
-// TestCallLeavesABacklog checks that a call writes at most maxCallBatches
-// batches before it returns, and leaves a longer backlog to the sender.
-func TestCallLeavesABacklog(t *testing.T) {
+// TestCallDefersABacklog checks that a call writes at most maxCallBatches
+// batches before it returns, defers the rest of what is queued up to its
+// own record to the sender goroutine, counts it, and gives the goroutine
+// work.
+func TestCallDefersABacklog(t *testing.T) {
 	rep, _ := newStoppedReporter(t, 512)
 	attempt, call := callMetrics()
-	for i := 0; i < maxCallBatches*maxBatch+10; i++ {
+	const backlog = maxCallBatches*maxBatch + 10
+	for i := 0; i < backlog; i++ {
 		rep.Push(&attempt)
 	}
-	rep.PushCall(&call, Now())
-	assert.Equal(t, uint64(maxCallBatches*maxBatch), rep.Stats().Sent)
+	rep.Push(&call)
+	st := rep.Stats()
+	assert.Equal(t, uint64(maxCallBatches*maxBatch), st.Sent)
+	assert.Equal(t, uint64(backlog+1-maxCallBatches*maxBatch), st.Deferred)
+	assert.Len(t, rep.queue.wake, 1, "the sender goroutine was given work")
 }
 
-// TestCallStopsWhenSendmmsgIsRefused checks that a call that finds sendmmsg
-// refused (a sandbox forbids it, write works) stops after the batch the
-// sender wrote with one write per datagram: later writes could wait for
-// room in the socket's buffer, which a call never does.
-func TestCallStopsWhenSendmmsgIsRefused(t *testing.T) {
+// TestCallDefersOnAFullBuffer checks that a call that finds the socket's
+// buffer full returns at once, counting what is queued as deferred, and
+// that a call waiting for the token meanwhile returns without writing.
+func TestCallDefersOnAFullBuffer(t *testing.T) {
+	rep, agent := newStoppedReporter(t, 64)
+	full := &net.OpError{Op: "sendmmsg", Net: "udp", Err: os.NewSyscallError("sendmmsg", syscall.EAGAIN)}
+	// The call writes one datagram; the sender goroutine then finds the
+	// buffer full again, writes the next datagram waiting for room, and
+	// the last in a batch.
+	fake := &fakeBatch{results: []fakeResult{{n: 1, err: full}, {n: 0, err: full}}}
+	rep.w.sender.batch = fake
+	attempt, call := callMetrics()
+	rep.Push(&attempt)
+	rep.Push(&attempt)
+	rep.Push(&call)
+	st := rep.Stats()
+	assert.Equal(t, uint64(1), st.Sent)
+	assert.Equal(t, uint64(2), st.Deferred)
+	assert.Zero(t, st.WriteErrors, "a full buffer is no failure")
+	assert.Len(t, rep.queue.wake, 1, "the sender goroutine was given work")
+	assert.Equal(t, 1, fake.calls)
+
+	rep.drain()
+	st = rep.Stats()
+	assert.Equal(t, uint64(3), st.Sent)
+	assert.Equal(t, uint64(2), st.Deferred, "deferred counts each metric once")
+	assert.Len(t, fake.written, 2, "the first and the last in batches")
+	agent.Sync(t)
+	assert.Equal(t, 1, agent.Len(), "the second, written waiting for room")
+}
+
+// TestCallDefersWithoutSendmmsg checks that once sendmmsg turns out to be
+// refused (a sandbox forbids it, write works), calls write nothing, as
+// write could wait for room in the socket's buffer: they defer their
+// records to the sender goroutine.
+func TestCallDefersWithoutSendmmsg(t *testing.T) {
 	rep, agent := newStoppedReporter(t, 256)
 	refused := &net.OpError{Op: "sendmmsg", Net: "udp", Err: os.NewSyscallError("sendmmsg", syscall.EPERM)}
 	rep.w.sender.batch = &fakeBatch{results: []fakeResult{{n: 0, err: refused}}}
 	attempt, call := callMetrics()
-	for i := 0; i < 2*maxBatch; i++ {
-		rep.Push(&attempt)
-	}
-	rep.PushCall(&call, Now())
+	rep.Push(&attempt)
+	rep.Push(&call)
 	require.False(t, rep.w.sender.canSkipWait(), "the sender fell back to one write per datagram")
-	assert.Equal(t, uint64(maxBatch), rep.Stats().Sent, "the call went on writing without sendmmsg")
+	assert.Equal(t, uint64(2), rep.Stats().Sent, "the batch found sendmmsg refused")
+	rep.Push(&attempt)
+	rep.Push(&call)
+	st := rep.Stats()
+	assert.Equal(t, uint64(2), st.Sent, "the call wrote without sendmmsg")
+	assert.Equal(t, uint64(2), st.Deferred)
+	rep.drain()
 	agent.Sync(t)
-	assert.Equal(t, maxBatch, agent.Len())
+	assert.Equal(t, 4, agent.Len())
 }
 
 // TestDroppedCallWritesItsAttempts checks that a call whose ApiCall metric
@@ -173,10 +198,10 @@ func TestDroppedCallWritesItsAttempts(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		rep.Push(&attempt)
 	}
-	rep.PushCall(&call, Now())
+	rep.Push(&call)
 	st := rep.Stats()
 	assert.Equal(t, uint64(1), st.DroppedFull)
-	assert.Equal(t, uint64(3), st.Sent, "written before PushCall returned")
+	assert.Equal(t, uint64(3), st.Sent, "written before Push returned")
 	agent.Sync(t)
 	assert.Equal(t, 3, agent.Len())
 }

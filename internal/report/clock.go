@@ -24,13 +24,6 @@ func Now() Tick {
 	return Tick(time.Since(base))
 }
 
-// TickOf returns the Tick of t, a time read with time.Now: the monotonic
-// time from the clock base to t when t has a monotonic reading, as times
-// from time.Now do.
-func TickOf(t time.Time) Tick {
-	return Tick(t.Sub(base))
-}
-
 // UnixMilli returns t as milliseconds since the Unix epoch, the metrics'
 // Timestamp.
 func (t Tick) UnixMilli() int64 {

@@ -12,10 +12,3 @@ func resetForTest() {
 		rep.close()
 	}
 }
-
-// push writes m's record into the ring, without blocking, and reports
-// whether there was room. It cuts m's strings to their limits.
-func (q *queue) push(m *Metric) bool {
-	ok, _, _ := q.add(m)
-	return ok
-}

@@ -3,7 +3,9 @@ package report
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultQueueCapacity is the default capacity of a reporter's queue, in
@@ -25,15 +27,22 @@ const (
 	maxQueueBytes = 64 << 20
 )
 
-// queue is the bounded queue between the SDK handlers, which push metrics
-// on the API call's goroutine, and the sender goroutine.
+// queue is the bounded queue of records between the SDK handlers, which
+// push metrics on the API call's goroutine, and the holder of the write
+// token, which writes them.
 //
 // It is one fixed byte ring of records (see record.go), each behind a 2-byte
 // little-endian length and always contiguous: a record that does not fit
 // before the ring's end goes to its start, and the end is marked as skipped.
-// Producers write into free space under mu; the sender reads the oldest
-// records in place, encodes them, writes the datagrams and then releases
-// the records' space, counting them as written.
+// Producers write into free space under mu; the token's holder reads the
+// oldest records in place, encodes them, writes the datagrams and then
+// releases the records' space.
+//
+// Records are numbered in the order they were pushed, from 1: a record's
+// number is its ticket. A call is done with the queue once every record up
+// to its ticket is settled: taken out of the ring (written, failed, or held
+// by the sender goroutine while it waits for room), or deferred to the
+// sender goroutine.
 type queue struct {
 	mu       sync.Mutex
 	buf      []byte
@@ -42,27 +51,31 @@ type queue struct {
 	count    int // records in the ring
 	maxCount int
 
-	queued  uint64 // records ever pushed
+	queued  uint64 // records ever pushed: the last ticket
 	dropped uint64 // records refused because the ring was full (or closed)
-	written uint64 // records ever written (or failed) by the sender
+	written uint64 // records ever written (or failed)
+	// deferredTo is the last ticket deferred to the sender goroutine;
+	// deferred counts the records it took that were still in the ring.
+	deferredTo uint64
+	deferred   uint64
 	// discarded is how many records were still queued when the reporter
 	// closed: never written, nor counted as failed.
 	discarded uint64
 	closed    bool // the sender is gone: push refuses everything
 
-	// sleeping is whether the sender goroutine waits on wake. It starts
-	// true, so that a call made before the goroutine first runs still
-	// finds it idle and writes its own datagrams.
-	sleeping bool
-	// lingering is whether the sender waits for its linger timer (or a
-	// wake): a push that finds the queue a quarter full wakes it early,
-	// so that a late timer on a busy machine does not let the queue fill.
-	lingering bool
-	// idleLook is whether the lingering sender's last look at the queue
-	// found nothing to write: no call came for a while, and one that ends
-	// now may come alone (see Reporter.PushCall).
-	idleLook bool
-	wake     chan struct{} // capacity 1
+	// settled is the last ticket settled, published for calls that check
+	// it without mu: max(queued-count, deferredTo).
+	settled atomic.Uint64
+
+	// writing is the write token: whoever holds it (an API call's
+	// goroutine or the sender goroutine) takes records from the ring and
+	// writes them. Goroutines waiting for it, or for their ticket to be
+	// settled, wait on turn, which every settlement and every release of
+	// the token wakes.
+	writing bool
+	turn    sync.Cond
+
+	wake     chan struct{} // capacity 1: work for the sender goroutine
 	waiting  bool          // a Flush waits on progress
 	progress chan struct{} // closed and replaced by release when waiting
 }
@@ -78,36 +91,51 @@ func newQueue(capacity int) *queue {
 	if size < minQueueBytes {
 		size = minQueueBytes
 	}
-	return &queue{
+	q := &queue{
 		buf:      make([]byte, size),
 		maxCount: capacity,
-		sleeping: true,
 		wake:     make(chan struct{}, 1),
 		progress: make(chan struct{}),
 	}
+	q.turn.L = &q.mu
+	return q
 }
 
-// senderState is what the sender goroutine was doing when a record was
-// pushed.
-type senderState uint8
+// take waits until every record up to ticket is settled, and returns
+// false, or until it took the write token, and returns true. With ticket
+// noTicket it only takes the token.
+func (q *queue) take(ticket uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		if q.settled.Load() >= ticket {
+			return false
+		}
+		if !q.writing {
+			q.writing = true
+			return true
+		}
+		q.turn.Wait()
+	}
+}
 
-const (
-	// senderBusy: writing, or about to look at the queue, or gone.
-	senderBusy senderState = iota
-	// senderLingering: waiting for its next look at the queue, the last
-	// one having found nothing to write.
-	senderLingering
-	// senderAsleep: waiting to be woken.
-	senderAsleep
-)
+// noTicket is take's ticket for a writer that has no records of its own.
+const noTicket = math.MaxUint64
 
-// add is push that also reports what the sender goroutine was doing when
-// the record went in, and the number of records written once every record
-// pushed so far (this one included) is: the target of the call that ends
-// with this record (see Reporter.PushCall). It never wakes a sleeping
-// sender for an ApiCall metric, queued or dropped: the API call's end
-// decides who writes.
-func (q *queue) add(m *Metric) (ok bool, state senderState, target uint64) {
+// give lets go of the write token.
+func (q *queue) give() {
+	q.mu.Lock()
+	q.writing = false
+	q.turn.Broadcast()
+	q.mu.Unlock()
+}
+
+// push writes m's record into the ring, without blocking, and reports
+// whether there was room, and the ticket that settles it: the last record
+// pushed so far, m's own if it went in. It cuts m's strings to their
+// limits. A refused record wakes the sender goroutine: the ring is full of
+// records that it may have to write.
+func (q *queue) push(m *Metric) (ok bool, ticket uint64) {
 	size := m.recordSize()
 	need := recordHeader + size
 	q.mu.Lock()
@@ -117,72 +145,76 @@ func (q *queue) add(m *Metric) (ok bool, state senderState, target uint64) {
 	}
 	if at < 0 {
 		q.dropped++
-		if q.closed || m.Kind != KindAPICall {
-			// Records that wait for their call's end could fill the
-			// ring with the sender asleep (a tiny queue, say): wake it.
-			q.wakeLocked()
-			q.mu.Unlock()
-			return false, senderBusy, 0
-		}
-		// A dropped ApiCall still ends its call, whose attempts may be
-		// queued.
-		state, target = q.stateLocked(), q.written+uint64(q.count)
+		ticket = q.queued
 		q.mu.Unlock()
-		return false, state, target
+		q.wakeSender()
+		return false, ticket
 	}
 	binary.LittleEndian.PutUint16(q.buf[at:], uint16(size))
 	m.putRecord(q.buf[at+recordHeader : at+need])
 	q.head = at + need
 	q.count++
 	q.queued++
-	state, target = q.stateLocked(), q.written+uint64(q.count)
-	if q.lingering && q.count >= q.maxCount/4 {
-		q.lingering = false
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
+	ticket = q.queued
 	q.mu.Unlock()
-	return true, state, target
+	return true, ticket
 }
 
-// stateLocked returns what the sender goroutine is doing. mu must be held.
-// Lingering after a look that found something to write, it is as good as
-// busy: calls are coming, and it takes them at its next look.
-func (q *queue) stateLocked() senderState {
-	switch {
-	case q.sleeping:
-		return senderAsleep
-	case q.lingering && q.idleLook:
-		return senderLingering
-	}
-	return senderBusy
-}
-
-// pending reports whether fewer than target records were written (or
-// failed) so far.
-func (q *queue) pending(target uint64) bool {
+// len returns the number of records in the ring.
+func (q *queue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.written < target
+	return q.count
 }
 
-// wakeSender wakes the sender goroutine if it sleeps.
-func (q *queue) wakeSender() {
+// isSettled reports whether every record up to ticket is settled.
+func (q *queue) isSettled(ticket uint64) bool {
+	return q.settled.Load() >= ticket
+}
+
+// settleLocked publishes the last ticket settled, and wakes the goroutines
+// that wait for theirs. mu must be held.
+func (q *queue) settleLocked() {
+	s := q.queued - uint64(q.count)
+	if q.deferredTo > s {
+		s = q.deferredTo
+	}
+	if s != q.settled.Load() {
+		q.settled.Store(s)
+		q.turn.Broadcast()
+	}
+}
+
+// deferTo defers the records up to ticket still in the ring to the sender
+// goroutine, counts them, and wakes it: their calls return without them.
+func (q *queue) deferTo(ticket uint64) {
 	q.mu.Lock()
-	q.wakeLocked()
+	from := q.queued - uint64(q.count)
+	if q.deferredTo > from {
+		from = q.deferredTo
+	}
+	if ticket > from {
+		q.deferred += ticket - from
+		q.deferredTo = ticket
+		q.settleLocked()
+	}
 	q.mu.Unlock()
+	q.wakeSender()
 }
 
-// wakeLocked wakes the sender goroutine if it sleeps. mu must be held.
-func (q *queue) wakeLocked() {
-	if q.sleeping {
-		q.sleeping = false
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
+// deferAll is deferTo for every record pushed so far.
+func (q *queue) deferAll() {
+	q.mu.Lock()
+	ticket := q.queued
+	q.mu.Unlock()
+	q.deferTo(ticket)
+}
+
+// wakeSender gives the sender goroutine work to look for.
+func (q *queue) wakeSender() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -194,7 +226,7 @@ func (q *queue) reserveLocked(need int) int {
 		return -1
 	}
 	if q.count == 0 {
-		// Nothing is held by the sender: start over at the beginning.
+		// Nothing is held by a writer: start over at the beginning.
 		q.head, q.tail = 0, 0
 	}
 	if q.count == 0 || q.head > q.tail {
@@ -219,9 +251,8 @@ func (q *queue) reserveLocked(need int) int {
 }
 
 // peek appends to dst up to max of the oldest records, as slices of the
-// ring that stay valid until release, and returns them with the position
-// after the last one. It does not block.
-func (q *queue) peek(dst [][]byte, max int) (records [][]byte, next int) {
+// ring that stay valid until release, and returns them. It does not block.
+func (q *queue) peek(dst [][]byte, max int) [][]byte {
 	q.mu.Lock()
 	n := q.count
 	pos := q.tail
@@ -244,7 +275,7 @@ func (q *queue) peek(dst [][]byte, max int) (records [][]byte, next int) {
 		dst = append(dst, q.buf[pos+recordHeader:pos+recordHeader+size])
 		pos += recordHeader + size
 	}
-	return dst, pos
+	return dst
 }
 
 // end returns the position in the ring after rec, a record from peek.
@@ -252,26 +283,42 @@ func (q *queue) end(rec []byte) int {
 	return cap(q.buf) - cap(rec) + len(rec)
 }
 
-// release frees the space of the n oldest records, which end at next (from
-// peek), counts them as written, and wakes Flush.
-func (q *queue) release(n, next int) {
+// release frees the space of the n oldest records, the last of which is
+// last (from peek), and counts done of them as written: the others are
+// held by the sender goroutine until it calls complete.
+func (q *queue) release(n int, last []byte, done int) {
 	q.mu.Lock()
-	q.tail = next
+	q.tail = q.end(last)
 	q.count -= n
+	q.settleLocked()
+	q.completeLocked(done)
+	q.mu.Unlock()
+}
+
+// complete counts n records taken out of the ring as written.
+func (q *queue) complete(n int) {
+	q.mu.Lock()
+	q.completeLocked(n)
+	q.mu.Unlock()
+}
+
+// completeLocked counts n records as written and wakes Flush. mu must be
+// held.
+func (q *queue) completeLocked(n int) {
 	q.written += uint64(n)
-	if q.waiting {
+	if q.waiting && n > 0 {
 		q.waiting = false
 		close(q.progress)
 		q.progress = make(chan struct{})
 	}
-	q.mu.Unlock()
 }
 
-// counts returns how many records were ever queued, dropped and discarded.
-func (q *queue) counts() (queued, dropped, discarded uint64) {
+// counts returns how many records were ever queued, dropped, deferred and
+// discarded.
+func (q *queue) counts() (queued, dropped, deferred, discarded uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.queued, q.dropped, q.discarded
+	return q.queued, q.dropped, q.deferred, q.discarded
 }
 
 // discard empties the ring of a closed queue, counting what it held as
@@ -281,6 +328,7 @@ func (q *queue) discard() {
 	defer q.mu.Unlock()
 	q.discarded += uint64(q.count)
 	q.count, q.head, q.tail = 0, 0, 0
+	q.settleLocked()
 }
 
 // close makes push refuse every record from now on.
@@ -295,60 +343,16 @@ func (q *queue) close() {
 	q.mu.Unlock()
 }
 
-// linger marks the sender as waiting for its linger timer, after a look at
-// the queue that found something to write or, if idle, nothing; it returns
-// the channel that a push sends on when the queue gets deep meanwhile.
-func (q *queue) linger(idle bool) <-chan struct{} {
-	q.mu.Lock()
-	q.lingering, q.idleLook = true, idle
-	q.mu.Unlock()
-	return q.wake
-}
-
-// stopLinger marks the sender as no longer lingering.
-func (q *queue) stopLinger() {
-	q.mu.Lock()
-	q.lingering = false
-	q.mu.Unlock()
-}
-
-// wait blocks until it is woken (see wakeSender) or stop is closed, and
-// reports whether it was woken. It returns at once, without sleeping, if a
-// record was queued while the sender was awake.
-func (q *queue) wait(stop <-chan struct{}) bool {
-	q.mu.Lock()
-	// Records queued while the sender was awake (lingering) are its own
-	// to write, unless the call that ended with them wrote them: no call
-	// will wake it for them. Records queued while it slept, as at its
-	// start, are left to the call that ends, or to the push that wakes
-	// it: taking an attempt here would let its call find the sender awake
-	// and leave it, unwritten, to a program that exits.
-	if q.count > 0 && !q.sleeping {
-		q.mu.Unlock()
-		return true
-	}
-	q.sleeping = true
-	q.mu.Unlock()
-	select {
-	case <-q.wake:
-		return true
-	case <-stop:
-		return false
-	}
-}
-
 // flush waits until every record pushed before the call has been written,
 // or until ctx is done.
 func (q *queue) flush(ctx context.Context) error {
 	q.mu.Lock()
 	target := q.queued
 	for q.written < target && !q.closed {
-		// A record can wait for its call's end while the sender
-		// sleeps (see Reporter.Push): Flush does not wait for that.
-		q.wakeLocked()
 		q.waiting = true
 		progress := q.progress
 		q.mu.Unlock()
+		q.wakeSender()
 		select {
 		case <-progress:
 		case <-ctx.Done():

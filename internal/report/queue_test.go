@@ -17,14 +17,27 @@ import (
 func drain(q *queue, batch int) [][]byte {
 	var out [][]byte
 	for {
-		recs, next := q.peek(nil, batch)
+		recs := q.peek(nil, batch)
 		if len(recs) == 0 {
 			return out
 		}
 		for _, r := range recs {
 			out = append(out, append([]byte(nil), r...))
 		}
-		q.release(len(recs), next)
+		releaseAll(q, recs)
+	}
+}
+
+// pushed pushes m into q and reports whether there was room.
+func pushed(q *queue, m *Metric) bool {
+	ok, _ := q.push(m)
+	return ok
+}
+
+// releaseAll releases recs, the oldest records from peek, as written.
+func releaseAll(q *queue, recs [][]byte) {
+	if len(recs) > 0 {
+		q.release(len(recs), recs[len(recs)-1], len(recs))
 	}
 }
 
@@ -54,16 +67,16 @@ func TestQueueFIFOAcrossWraps(t *testing.T) {
 			if rng.Intn(4) > 0 {
 				size = rng.Intn(700)
 			}
-			if q.push(testRecord(next, size)) {
+			if pushed(q, testRecord(next, size)) {
 				next++
 			}
 		}
-		recs, pos := q.peek(nil, 1+rng.Intn(3))
+		recs := q.peek(nil, 1+rng.Intn(3))
 		for _, r := range recs {
 			require.Equal(t, want, numberOf(t, r), "record order")
 			want++
 		}
-		q.release(len(recs), pos)
+		releaseAll(q, recs)
 	}
 	for _, r := range drain(q, maxBatch) {
 		require.Equal(t, want, numberOf(t, r))
@@ -106,12 +119,12 @@ func TestQueueFull(t *testing.T) {
 	t.Run("by count", func(t *testing.T) {
 		q := newQueue(3)
 		for i := 0; i < 3; i++ {
-			require.True(t, q.push(testRecord(i, 10)))
+			require.True(t, pushed(q, testRecord(i, 10)))
 		}
-		assert.False(t, q.push(testRecord(3, 10)), "the fourth metric does not fit")
-		recs, next := q.peek(nil, 1)
-		q.release(len(recs), next)
-		assert.True(t, q.push(testRecord(3, 10)), "room again after a release")
+		assert.False(t, pushed(q, testRecord(3, 10)), "the fourth metric does not fit")
+		recs := q.peek(nil, 1)
+		releaseAll(q, recs)
+		assert.True(t, pushed(q, testRecord(3, 10)), "room again after a release")
 	})
 	t.Run("by bytes", func(t *testing.T) {
 		q := newQueue(1000) // 1000 KiB
@@ -119,7 +132,7 @@ func TestQueueFull(t *testing.T) {
 		for {
 			m := testRecord(n, 8000)
 			need := recordHeader + m.recordSize()
-			if !q.push(m) {
+			if !pushed(q, m) {
 				assert.Greater(t, used+need, len(q.buf), "refused while there was room")
 				break
 			}
@@ -127,25 +140,25 @@ func TestQueueFull(t *testing.T) {
 			n++
 		}
 		assert.Less(t, n, 1000, "large records fill the bytes before the count")
-		assert.True(t, q.push(testRecord(n, 100)), "a small record still fits in the rest")
+		assert.True(t, pushed(q, testRecord(n, 100)), "a small record still fits in the rest")
 	})
 	t.Run("held records are not overwritten", func(t *testing.T) {
 		q := newQueue(16)
 		for i := 0; i < 16; i++ {
-			require.True(t, q.push(testRecord(i, 500)))
+			require.True(t, pushed(q, testRecord(i, 500)))
 		}
-		held, next := q.peek(nil, 8)
+		held := q.peek(nil, 8)
 		copies := make([][]byte, len(held))
 		for i, h := range held {
 			copies[i] = append([]byte(nil), h...)
 		}
 		for i := 16; i < 40; i++ {
-			q.push(testRecord(i, 500))
+			pushed(q, testRecord(i, 500))
 		}
 		for i := range held {
 			assert.Equal(t, copies[i], held[i], "record %d changed while held", i)
 		}
-		q.release(len(held), next)
+		releaseAll(q, held)
 	})
 }
 
@@ -164,7 +177,7 @@ func TestQueueConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				m := &Metric{Kind: KindAPICall, ClientID: fmt.Sprintf("%d:%06d", p, i), SessionToken: strings.Repeat("x", i%900)}
-				if !q.push(m) {
+				if !pushed(q, m) {
 					dropped[p]++
 				}
 			}
@@ -174,10 +187,15 @@ func TestQueueConcurrent(t *testing.T) {
 	got := make(chan [][]byte)
 	go func() {
 		var all [][]byte
-		for q.wait(stop) {
-			all = append(all, drain(q, maxBatch)...)
+		for {
+			select {
+			case <-q.wake:
+				all = append(all, drain(q, maxBatch)...)
+			case <-stop:
+				got <- append(all, drain(q, maxBatch)...)
+				return
+			}
 		}
-		got <- append(all, drain(q, maxBatch)...)
 	}()
 	wg.Wait()
 	require.NoError(t, q.flush(context.Background()))
@@ -207,16 +225,16 @@ func TestQueueFlush(t *testing.T) {
 	q := newQueue(8)
 	require.NoError(t, q.flush(context.Background()), "nothing queued")
 
-	require.True(t, q.push(testRecord(1, 0)))
+	require.True(t, pushed(q, testRecord(1, 0)))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.ErrorIs(t, q.flush(ctx), context.Canceled, "not written yet")
 
 	done := make(chan error)
 	go func() { done <- q.flush(context.Background()) }()
-	recs, next := q.peek(nil, maxBatch)
+	recs := q.peek(nil, maxBatch)
 	require.Len(t, recs, 1)
-	q.release(len(recs), next)
+	releaseAll(q, recs)
 	assert.NoError(t, <-done)
 }
 
@@ -228,7 +246,7 @@ func TestQueueFlush(t *testing.T) {
 func BenchmarkQueuePushParallel(b *testing.B) {
 	q := newQueue(DefaultQueueCapacity)
 	var drainMu sync.Mutex
-	_, dropped0, _ := q.counts()
+	_, dropped0, _, _ := q.counts()
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -239,49 +257,22 @@ func BenchmarkQueuePushParallel(b *testing.B) {
 			if i%2 == 1 {
 				m = &call
 			}
-			for !q.push(m) {
+			for !pushed(q, m) {
 				drainMu.Lock()
 				for {
-					var next int
-					recs, next = q.peek(recs[:0], maxBatch)
+					recs = q.peek(recs[:0], maxBatch)
 					if len(recs) == 0 {
 						break
 					}
-					q.release(len(recs), next)
+					releaseAll(q, recs)
 				}
 				drainMu.Unlock()
 			}
 		}
 	})
 	b.StopTimer()
-	_, dropped, _ := q.counts()
+	_, dropped, _, _ := q.counts()
 	// Refused pushes are retried, and each refusal counted: report the
 	// refusals per push.
 	b.ReportMetric(float64(dropped-dropped0)/float64(b.N), "refused/op")
-}
-
-// TestSenderLeavesWhatWasQueuedWhileItSlept: a record queued while the
-// sender slept (as at its start) is the pusher's to write or to wake the
-// sender for; the sender does not take it on its own. Taking an attempt
-// would let its call find the sender awake and leave the call's datagram
-// to a sender that a program's exit may stop. A record queued while the
-// sender was awake is the sender's.
-func TestSenderLeavesWhatWasQueuedWhileItSlept(t *testing.T) {
-	stopped := make(chan struct{})
-	close(stopped)
-	attempt, _ := callMetrics()
-
-	q := newQueue(8) // the sender starts asleep
-	ok, state, _ := q.add(&attempt)
-	require.True(t, ok)
-	require.Equal(t, senderAsleep, state)
-	assert.False(t, q.wait(stopped), "took a record queued while it slept")
-
-	q = newQueue(8)
-	q.mu.Lock()
-	q.sleeping, q.lingering = false, true // awake, lingering after a batch
-	q.mu.Unlock()
-	_, state, _ = q.add(&attempt)
-	require.Equal(t, senderBusy, state, "lingering after a look that wrote: calls are coming")
-	assert.True(t, q.wait(stopped), "left a record queued while it was awake")
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"math"
 	"net"
 	"runtime"
 	"sync"
@@ -11,38 +10,16 @@ import (
 	"time"
 )
 
-// How the sender goroutine lingers after writing, so that while calls are
-// dense it takes them in batches without being woken for each: it sleeps
-// lingerStep between looks at the queue, and goes to sleep for good (until
-// woken) after lingerRounds looks found nothing. BENCHMARKS.md has the
-// measurements behind the values.
-const (
-	lingerStep   = 2 * time.Millisecond
-	lingerRounds = 2
-)
-
-// denseGap is the shortest time between the ends of two API calls that find
-// the sender asleep for the second to write its own datagrams (lingerStep
-// if the sender lingers); a call that ends sooner after the previous one
-// leaves its datagrams to the sender, which then takes the dense calls in
-// batches while it lingers, unless it contains the previous one (see
-// PushCall).
-const denseGap = time.Millisecond
-
 // Reporter queues the metrics of API calls and sends them to the CSM agent.
 // A process has at most one running, shared by the aws-sdk-go and
 // aws-sdk-go-v2 integrations (see Start). Its methods are safe for
 // concurrent use.
 //
-// Who writes a datagram depends on how dense the calls are. A call that
-// ends while the sender goroutine is not writing, and not right after
-// another such call, writes its own datagrams without waiting for room in
-// the socket's buffer: a program that returns from main right after such a
-// call has sent its metrics (see PushCall). Denser calls only queue their
-// metrics; the sender goroutine, woken once, writes them in batches and
-// lingers briefly after each before it sleeps again. A program that exits
-// right after a burst of calls calls Flush or Shutdown first, or loses the
-// metrics of its last few milliseconds of calls.
+// When an API call ends, its goroutine writes its call's datagrams to the
+// agent's socket before the call returns, and so a program may exit as soon
+// as its last call returns (see Push). The sender goroutine only writes what
+// calls could not: when the socket's buffer is full, a backlog longer than a
+// call writes, and for Flush and Shutdown.
 type Reporter struct {
 	clientID string
 	url      string
@@ -58,16 +35,14 @@ type Reporter struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	// writeMu is the write token: whoever holds it (the sender goroutine
-	// or an API call's goroutine) takes records from the queue and writes
-	// them, with w.
-	writeMu sync.Mutex
-	w       writer
-	// lastIdleEnd and lastIdleStart are when the last call that found
-	// the sender asleep or lingering ended and began, as Ticks.
-	lastIdleEnd   atomic.Int64
-	lastIdleStart atomic.Int64
-	closeOnce     sync.Once
+	// w is the scratch space of the write token's holder (see queue).
+	w writer
+	// callsDefer is set once the sender has no write that never waits
+	// (see newSender): calls then defer their records to the sender
+	// goroutine rather than wait for the token, which it may hold while
+	// it waits for room.
+	callsDefer atomic.Bool
+	closeOnce  sync.Once
 
 	// httpTiming is the switch of SetHTTPTiming.
 	httpTiming atomic.Bool
@@ -80,6 +55,9 @@ type writer struct {
 	datagrams [][]byte
 	encoded   []byte
 	m         Metric
+	// held is the datagram the sender goroutine writes, without the
+	// token, when the socket's buffer is full.
+	held []byte
 }
 
 // newReporter connects a UDP socket to url and starts the sender goroutine
@@ -104,15 +82,13 @@ func newReporter(clientID, url string, capacity int) (*Reporter, error) {
 			sender:    newSender(conn),
 			records:   make([][]byte, 0, maxBatch),
 			datagrams: make([][]byte, 0, maxBatch),
-			encoded:   make([]byte, 0, 64<<10),
+			encoded:   make([]byte, 0, maxBatch*maxDatagramSize),
 		},
 	}
 	// A socket dialed to "localhost" or to an empty host is connected to
 	// a loopback address (127.0.0.0/8 or ::1).
 	rep.sendToken.Store(conn.RemoteAddr().(*net.UDPAddr).IP.IsLoopback())
-	// As if the last call ended long ago, and began earlier still.
-	rep.lastIdleEnd.Store(-int64(time.Hour))
-	rep.lastIdleStart.Store(math.MinInt64)
+	rep.callsDefer.Store(!rep.w.sender.canSkipWait())
 	go rep.run()
 	return rep, nil
 }
@@ -132,65 +108,77 @@ func resolveAgent(url string) (*net.UDPAddr, error) {
 // ClientID returns the client ID the reporter puts in every metric.
 func (rep *Reporter) ClientID() string { return rep.clientID }
 
-// run is the sender goroutine. Woken, it writes everything queued, in
-// batches of up to maxBatch datagrams per system call, then lingers: it
-// looks at the queue every lingerStep (or as soon as the queue is a quarter
-// full) and writes what came, and sleeps until woken again once
-// lingerRounds looks in a row found nothing.
+// maxCallBatches bounds the batches a call writes when it ends: a longer
+// backlog ahead of its own records is left to the sender goroutine.
+const maxCallBatches = 8
+
+// run is the sender goroutine: each time it is given work (a full socket
+// buffer, a backlog, a Flush), it writes everything queued.
 func (rep *Reporter) run() {
 	defer close(rep.done)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for rep.queue.wait(rep.stop) {
-		for idle := 0; idle < lingerRounds; {
-			found := rep.drain()
-			if found {
-				idle = 0
-			} else {
-				idle++
-			}
-			linger.Reset(lingerStep)
-			select {
-			case <-linger.C:
-			case <-rep.queue.linger(!found):
-				// The queue got deep before the timer fired. A
-				// tick left in the channel only makes a later look
-				// early.
-				linger.Stop()
-			case <-rep.stop:
-				linger.Stop()
-				return
-			}
-			rep.queue.stopLinger()
+	for {
+		select {
+		case <-rep.queue.wake:
+			rep.drain()
+		case <-rep.stop:
+			return
 		}
 	}
 }
 
-// drain writes everything queued, waiting for room in the socket's buffer
-// if it must, and reports whether there was anything.
-func (rep *Reporter) drain() bool {
-	rep.writeMu.Lock()
-	defer rep.writeMu.Unlock()
-	found := false
+// drain writes everything queued, a batch at a time, letting go of the
+// write token between batches. Where the socket's buffer is full, it takes
+// the first datagram that did not fit out of the queue and waits for room
+// to write it without the token, so that no call ever waits for the token
+// longer than a few system calls that never wait.
+func (rep *Reporter) drain() {
 	for {
-		n, _ := rep.writeOnce(false)
-		if n == 0 {
-			return found
+		select {
+		case <-rep.stop:
+			return // closing: what is left is discarded
+		default:
 		}
-		found = true
-		// Let the goroutines waiting for this one's processor (the API
-		// calls, with GOMAXPROCS=1) run between batches.
-		runtime.Gosched()
+		rep.queue.take(noTicket)
+		released, taken := rep.writeOnce()
+		if released == taken {
+			rep.queue.give()
+			if taken == 0 {
+				return
+			}
+			// Let the goroutines waiting for this one's processor (the
+			// API calls, with GOMAXPROCS=1) run between batches.
+			runtime.Gosched()
+			continue
+		}
+		w := &rep.w
+		w.held = append(w.held[:0], w.datagrams[released]...)
+		rep.queue.release(1, w.records[released], 0)
+		rep.queue.give()
+		_, err := rep.conn.Write(w.held)
+		rep.count(1, err)
+		rep.queue.complete(1)
 	}
+}
+
+// count counts n datagrams as sent, or as failed with err.
+func (rep *Reporter) count(n int, err error) {
+	if err == nil {
+		rep.stats.sent.Add(uint64(n))
+		return
+	}
+	rep.stats.writeErrors.Add(uint64(n))
+	rep.stats.setLastError(err)
 }
 
 // writeOnce writes up to maxBatch of the oldest queued records with one
 // system call, releases those written or failed, and returns how many it
-// released and how many it took. With dontWait it stops where the socket's
-// buffer is full, leaving the rest queued. The write token must be held.
-func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
+// released and how many it took. It stops where the socket's buffer is
+// full, leaving the rest queued, unless the sender has no write that never
+// waits (then only the sender goroutine calls it). The write token must be
+// held.
+func (rep *Reporter) writeOnce() (released, taken int) {
 	w := &rep.w
-	w.records, _ = rep.queue.peek(w.records[:0], maxBatch)
+	w.records = rep.queue.peek(w.records[:0], maxBatch)
 	if len(w.records) == 0 {
 		return 0, 0
 	}
@@ -203,7 +191,10 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 	}
 	w.m = Metric{} // holds no string of the ring past release
 
-	sent, failed, err := w.sender.send(w.datagrams, dontWait)
+	sent, failed, err := w.sender.send(w.datagrams)
+	if !w.sender.canSkipWait() {
+		rep.callsDefer.Store(true) // sendmmsg turned out to be refused
+	}
 	rep.stats.sent.Add(uint64(sent))
 	if failed > 0 {
 		rep.stats.writeErrors.Add(uint64(failed))
@@ -213,7 +204,7 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 	}
 	released = sent + failed
 	if released > 0 {
-		rep.queue.release(released, rep.queue.end(w.records[released-1]))
+		rep.queue.release(released, w.records[released-1], released)
 	}
 	return released, len(w.records)
 }
@@ -221,117 +212,78 @@ func (rep *Reporter) writeOnce(dontWait bool) (released, taken int) {
 // Push queues m without waiting for room; the queue counts the outcome. It
 // copies what it keeps, so m may be reused as soon as Push returns.
 //
-// An ApiCall metric ends its call, and Push of one is PushCall with the
-// call's start unknown: as if the call began as it ended. An attempt's
-// metric waits for its call's end while the sender sleeps; if the call ends
-// unreported (the reporter was paused meanwhile), it waits for the next
-// call's end, Flush or Shutdown.
+// An ApiCall metric ends its call: Push returns once the datagrams of
+// every metric pushed before it, the call's attempts and its own, have been
+// written to the agent's socket, so that a program may exit as soon as the
+// call returns. The only exceptions are counted in Stats: a metric dropped
+// because the queue was full, and metrics deferred to the sender goroutine
+// because the socket's buffer was full, or because more were queued ahead
+// of the call than it writes.
+//
+// This is group commit. The call that ends takes the write token, lets the
+// goroutines waiting for a processor run while the queue grows (up to a
+// batch), and writes everything queued, its own records included, in
+// batches of up to maxBatch datagrams per system call, none of which waits
+// for room, looking at the queue again after each batch, until it is empty
+// or the call wrote maxCallBatches batches. Calls that end while another
+// holds the token wait for it; the holder writes their records with its
+// own, and they return as soon as they find them settled, having written
+// nothing. An attempt's metric is only queued: its call's end writes it.
 func (rep *Reporter) Push(m *Metric) {
-	rep.push(m, false, 0)
-}
-
-// PushCall is Push for m, the ApiCall metric of a call that began at start.
-//
-// Unless the sender goroutine is writing, the call writes what is queued up
-// to its own metric (its attempts' datagrams and its own, and any left by
-// calls that ended unreported) with as few system calls as it can, none of
-// which waits for room in the socket's buffer: what the buffer cannot take
-// now is left to the sender goroutine, which it wakes. So a program that
-// returns from main right after such a call has sent its metrics. It does
-// so even if m itself was dropped because the queue was full.
-//
-// The exception is a call of a dense sequence: one that ends less than
-// denseGap after the previous call that found the sender not writing (less
-// than lingerStep if the sender lingers between looks). It leaves its
-// metrics to the sender, waking it if it sleeps; the sender then takes the
-// sequence in batches while it lingers. But a call that contains the
-// previous one, having begun before it, writes its own when the sender
-// sleeps: the previous one ran inside it, as an STS call fetching the
-// call's credentials does, and a program that makes one call makes both.
-// A call writes at most maxCallBatches batches; a longer backlog is left to
-// the sender.
-func (rep *Reporter) PushCall(m *Metric, start Tick) {
-	rep.push(m, true, start)
-}
-
-// push is Push, with the call's start when started is set.
-func (rep *Reporter) push(m *Metric, started bool, start Tick) {
-	_, state, target := rep.queue.add(m)
-	if m.Kind == KindAPICall && state != senderBusy {
-		rep.callEnded(state, started, start, target)
+	_, ticket := rep.queue.push(m)
+	if m.Kind == KindAPICall {
+		rep.commit(ticket)
 	}
 }
 
-// callEnded writes the queue's records up to target on the calling
-// goroutine, or leaves them to the sender, at the end of a call that found
-// the sender asleep or lingering (see PushCall).
-func (rep *Reporter) callEnded(state senderState, started bool, start Tick, target uint64) {
-	now := int64(Now())
-	// An unknown start is taken as the call's end for this call, and as
-	// the earliest start for the next: no call is taken to contain it.
-	recorded := int64(start)
-	if !started {
-		start, recorded = Tick(now), math.MinInt64
-	}
-	// Two swaps, not one atomic pair: calls that end at once may pair
-	// one's end with another's start, which only misjudges a call as
-	// dense or not.
-	last, lastStart := rep.lastIdleEnd.Swap(now), rep.lastIdleStart.Swap(recorded)
-	if denseCall(now, last, lastStart, state, start) || !rep.writeMu.TryLock() {
-		rep.wakeIfAsleep(state)
+// commit returns once every record up to ticket is settled, writing what is
+// queued if no other goroutine has (see Push).
+func (rep *Reporter) commit(ticket uint64) {
+	q := rep.queue
+	if q.isSettled(ticket) {
 		return
 	}
-	for batches := 0; rep.queue.pending(target); batches++ {
-		if batches == maxCallBatches || !rep.w.sender.canSkipWait() {
-			// A backlog, or one write per datagram, which could
-			// wait for room (sendmmsg turned out to be refused): not
-			// on a call. The sender takes the rest.
-			rep.writeMu.Unlock()
-			rep.queue.wakeSender()
+	if rep.callsDefer.Load() {
+		q.deferTo(ticket)
+		return
+	}
+	if !q.take(ticket) {
+		return // written by the goroutine that held the token
+	}
+	defer q.give()
+	if rep.callsDefer.Load() {
+		q.deferTo(ticket) // sendmmsg refused meanwhile
+		return
+	}
+	// Let the goroutines that wait for a processor run first, as long as
+	// calls end meanwhile and a batch is not full: those calls find the
+	// token held and leave their records to this one, which writes them
+	// all at once.
+	for n := q.len(); n < maxBatch; {
+		runtime.Gosched()
+		m := q.len()
+		if m == n {
+			break
+		}
+		n = m
+	}
+	for batches := 0; ; batches++ {
+		if batches == maxCallBatches {
+			// A backlog ahead of the call's own records, or calls
+			// that will write their own.
+			q.deferTo(ticket)
 			return
 		}
-		released, taken := rep.writeOnce(true)
+		released, taken := rep.writeOnce()
 		if taken == 0 {
-			break // discarded by Shutdown
+			return // the queue is empty
 		}
 		if released < taken {
-			// The socket's buffer is full: the sender takes the rest.
-			rep.writeMu.Unlock()
-			rep.queue.wakeSender()
+			// The socket's buffer is full: every call waiting for
+			// the token would find it so too.
+			q.deferAll()
 			return
 		}
-	}
-	rep.writeMu.Unlock()
-}
-
-// maxCallBatches bounds the batches of up to maxBatch records a call
-// writes when it ends; more queued before its own metric is a backlog,
-// left to the sender.
-const maxCallBatches = 4
-
-// denseCall reports whether a call that began at start, ended at now and
-// found the sender in state is one of a dense sequence (see PushCall).
-//
-// The sender asleep, it is if it ended less than denseGap after last, the
-// end of the previous call that found the sender not writing, unless it
-// contains that call, which began at lastStart: that one ran inside it, as
-// an STS call fetching its credentials does.
-//
-// The sender lingering, it is if it ended less than lingerStep after last:
-// the sender looks at the queue that often, and takes it with the others.
-// A call that comes alone after a batch or a Flush writes its own.
-func denseCall(now, last, lastStart int64, state senderState, start Tick) bool {
-	if state == senderLingering {
-		return now-last < int64(lingerStep)
-	}
-	return now-last < int64(denseGap) && int64(start) >= lastStart
-}
-
-// wakeIfAsleep wakes the sender goroutine if it was asleep when the call
-// ended; a lingering one looks at the queue soon enough.
-func (rep *Reporter) wakeIfAsleep(state senderState) {
-	if state == senderAsleep {
-		rep.queue.wakeSender()
 	}
 }
 
@@ -353,14 +305,16 @@ func (rep *Reporter) close() {
 	rep.closeOnce.Do(func() {
 		rep.queue.close()
 		close(rep.stop)
+		// The sender goroutine may wait for room in the socket's buffer.
+		_ = rep.conn.SetWriteDeadline(time.Unix(1, 0))
 		<-rep.done
 		// A call may be writing its datagrams: it finishes first. What
 		// is still queued is discarded, so that a call that ends later
 		// finds nothing to write to the closed socket.
-		rep.writeMu.Lock()
+		rep.queue.take(noTicket)
 		rep.queue.discard()
 		_ = rep.conn.Close()
-		rep.writeMu.Unlock()
+		rep.queue.give()
 	})
 }
 

@@ -36,41 +36,26 @@ func callMetrics() (attempt, call Metric) {
 	return attempt, call
 }
 
-// TestCallWritesItsOwnDatagrams checks that a call that ends while the
-// sender sleeps has its datagrams in the agent's socket when Push returns,
-// without Flush, and that a call right after it is left to the sender.
+// TestCallWritesItsOwnDatagrams checks that a call's datagrams are in the
+// agent's socket when Push of its ApiCall metric returns, without Flush,
+// with the sender goroutine running.
 func TestCallWritesItsOwnDatagrams(t *testing.T) {
 	agent := reporttest.NewAgent(t)
 	rep, err := newReporter("c", agent.Addr(), 64)
 	require.NoError(t, err)
 	defer rep.close()
 	if !rep.w.sender.canSkipWait() {
-		t.Skip("calls write their own datagrams only with sendmmsg")
+		t.Skip("calls write their own datagrams only with a write that never waits")
 	}
-	// Stop the sender goroutine where it sleeps, as a call finds it when
-	// no call ran for a while: running, it could take the attempt below
-	// before the call ends, when its first look at the queue comes late.
-	close(rep.stop)
-	<-rep.done
 	attempt, call := callMetrics()
-	rep.Push(&attempt)
-	assert.Zero(t, rep.Stats().Sent, "an attempt waits for its call's end")
-	rep.Push(&call)
-	st := rep.Stats()
-	assert.Equal(t, uint64(2), st.Sent, "written before Push returned")
+	for i := 1; i <= 3; i++ {
+		rep.Push(&attempt)
+		rep.Push(&call)
+		assert.Equal(t, uint64(2*i), rep.Stats().Sent, "written before Push returned")
+	}
 	agent.Sync(t)
-	assert.Equal(t, 2, agent.Len())
-
-	// The next call ends within denseGap of the first: it wakes the
-	// sender rather than write.
-	rep.stop, rep.done = make(chan struct{}), make(chan struct{})
-	go rep.run()
-	rep.Push(&attempt)
-	rep.Push(&call)
-	require.NoError(t, rep.Flush(context.Background()))
-	agent.Sync(t)
-	assert.Equal(t, 4, agent.Len())
-	assert.Equal(t, Stats{Queued: 4, Sent: 4}, rep.Stats())
+	assert.Equal(t, 6, agent.Len())
+	assert.Equal(t, Stats{Queued: 6, Sent: 6}, rep.Stats())
 }
 
 // TestShutdown checks that Shutdown writes what is queued, stops the
@@ -83,7 +68,7 @@ func TestShutdown(t *testing.T) {
 	require.NoError(t, err)
 	attempt, _ := callMetrics()
 	for i := 0; i < 10; i++ {
-		rep.Push(&attempt) // attempts only: they wait for the sender
+		rep.Push(&attempt) // attempts only: they wait for their call's end
 	}
 	require.NoError(t, rep.Shutdown(context.Background()))
 	agent.Sync(t)
@@ -121,11 +106,11 @@ func TestShutdownContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	// Hold the write token: nothing can be written while Flush waits.
-	rep.writeMu.Lock()
+	rep.queue.take(noTicket)
 	attempt, _ := callMetrics()
 	rep.Push(&attempt)
 	assert.ErrorIs(t, rep.Flush(ctx), context.Canceled)
-	rep.writeMu.Unlock()
+	rep.queue.give()
 	// The sender may now write the attempt or not: Shutdown returns nil
 	// or the context's error, and stops either way.
 	if err := rep.Shutdown(ctx); err != nil {
@@ -146,14 +131,13 @@ func TestCallEndingDuringShutdown(t *testing.T) {
 	require.NoError(t, err)
 	attempt, call := callMetrics()
 	rep.Push(&attempt) // queued; an attempt waits for its call's end
-	ok, _, _ := rep.queue.add(&call)
+	ok, _ := rep.queue.push(&call)
 	require.True(t, ok)
 	rep.close()
-	// The call's Push, finishing after close with the write token: what
-	// callEnded does when the sender sleeps.
-	rep.writeMu.Lock()
-	_, taken := rep.writeOnce(true)
-	rep.writeMu.Unlock()
+	// The call's Push, finishing after close with the write token.
+	rep.queue.take(noTicket)
+	_, taken := rep.writeOnce()
+	rep.queue.give()
 	assert.Zero(t, taken, "records left to write after close")
 
 	st := rep.Stats()

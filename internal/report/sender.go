@@ -3,21 +3,21 @@ package report
 import (
 	"errors"
 	"net"
-	"runtime"
 	"syscall"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
 
-// maxBatch is the most datagrams written with one system call.
-const maxBatch = 64
+// maxBatch is the most datagrams written with one system call: a batch of
+// the write token's holder.
+const maxBatch = 16
 
 // batchWriter writes several datagrams with one system call (sendmmsg on
 // Linux): rawBatchWriter on Linux on amd64 and arm64, x/net's
-// ipv4.PacketConn and ipv6.PacketConn elsewhere on Linux. With
-// syscall.MSG_DONTWAIT in flags it returns at once when the socket's buffer
-// is full, instead of waiting for room.
+// ipv4.PacketConn and ipv6.PacketConn elsewhere (one datagram per call but on
+// Linux). The reporter always passes MSG_DONTWAIT in flags: it returns at
+// once when the socket's buffer is full, instead of waiting for room.
 type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
@@ -30,19 +30,21 @@ type datagramConn interface {
 }
 
 // sender writes datagrams to the agent's connected UDP socket. Whoever holds
-// the reporter's write token uses it: the sender goroutine, or an API call's
-// goroutine writing its own call's datagrams.
+// the reporter's write token uses it: an API call's goroutine, or the sender
+// goroutine.
 type sender struct {
 	conn  *net.UDPConn
 	batch batchWriter // nil: one write per datagram
 	msgs  []ipv4.Message
 }
 
+// newSender returns a sender to conn. It writes with sendmmsg(2) on Linux,
+// with one sendmsg(2) per datagram through x/net on other Unix systems,
+// both of which can return at once on a full buffer (MSG_DONTWAIT), and
+// with one write per datagram elsewhere (Windows), which cannot.
 func newSender(conn *net.UDPConn) *sender {
 	s := &sender{conn: conn}
-	// Elsewhere than on Linux, x/net writes one message per call anyway,
-	// or none at all.
-	if runtime.GOOS == "linux" {
+	if msgDontWait != 0 {
 		if w := newRawBatchWriter(conn); w != nil {
 			s.batch = w
 		} else if conn.RemoteAddr().(*net.UDPAddr).IP.To4() != nil {
@@ -58,8 +60,8 @@ func newSender(conn *net.UDPConn) *sender {
 	return s
 }
 
-// canSkipWait reports whether send can return at once on a full socket
-// buffer instead of waiting for room: only the batch writer can.
+// canSkipWait reports whether send returns at once on a full socket buffer
+// instead of waiting for room: only the batch writer does.
 func (s *sender) canSkipWait() bool { return s.batch != nil }
 
 // send writes each of datagrams (at most maxBatch) as one datagram and
@@ -67,17 +69,13 @@ func (s *sender) canSkipWait() bool { return s.batch != nil }
 // failed datagram (the agent's port refused an earlier one, say) does not
 // stop the others.
 //
-// With dontWait, send stops at the first datagram the socket's buffer has
+// If canSkipWait, send stops at the first datagram the socket's buffer has
 // no room for, so sent+failed may be less than len(datagrams): the caller
-// keeps the rest for a writer that may wait. It must not be set unless
-// canSkipWait.
-func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err error) {
+// keeps the rest for a writer that may wait. Otherwise it writes one
+// datagram per write, each of which may wait for room.
+func (s *sender) send(datagrams [][]byte) (sent, failed int, err error) {
 	if s.batch == nil {
 		return s.sendEach(datagrams)
-	}
-	flags := 0
-	if dontWait {
-		flags = syscall.MSG_DONTWAIT
 	}
 	for i, d := range datagrams {
 		s.msgs[i].Buffers[0] = d
@@ -88,14 +86,8 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 			s.msgs[i].Buffers[0] = nil // keeps no datagram alive
 		}
 	}()
-	for first := true; len(msgs) > 0; first = false {
-		if !first && !dontWait {
-			// The sender goroutine lets the goroutines waiting for
-			// its processor run between system calls (see
-			// rawBatchWriter).
-			runtime.Gosched()
-		}
-		n, werr := s.batch.WriteBatch(msgs, flags)
+	for len(msgs) > 0 {
+		n, werr := s.batch.WriteBatch(msgs, msgDontWait)
 		if n < 0 {
 			// x/net passes on sendmmsg's -1 with the error.
 			n = 0
@@ -103,14 +95,9 @@ func (s *sender) send(datagrams [][]byte, dontWait bool) (sent, failed int, err 
 		sent += n
 		msgs = msgs[n:]
 		if werr != nil && len(msgs) > 0 && isFull(werr) {
-			if dontWait {
-				// A full buffer is no failure: the rest waits for
-				// the sender. An earlier datagram's failure stays.
-				return sent, failed, err
-			}
-			// Only with MSG_DONTWAIT do the batch writers return
-			// this; be safe and count the rest rather than spin.
-			return sent, failed + len(msgs), werr
+			// A full buffer is no failure: the rest waits for the
+			// sender goroutine. An earlier datagram's failure stays.
+			return sent, failed, err
 		}
 		switch {
 		case werr != nil && errors.Is(werr, syscall.ENOSYS):

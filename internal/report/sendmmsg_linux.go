@@ -31,10 +31,10 @@ type mmsghdr struct {
 // datagrams to a busy agent), the scheduler hands its processor to another
 // thread, which spins looking for work on the cores the API calls need.
 // BENCHMARKS.md has the measurement. A raw call is safe here because it
-// never blocks: with a full socket buffer it returns EAGAIN, and a writer
-// that must wait for room waits in the network poller, as net.Conn.Write
-// does. It writes at most rawBatch datagrams per call, and the sender
-// goroutine yields between calls. It sends each message's first buffer, to
+// never blocks: with a full socket buffer it returns EAGAIN, whatever the
+// flags asked, and what is left goes to the sender goroutine, which waits
+// for room with net.Conn.Write. It writes at most rawBatch datagrams per
+// call, and the sender goroutine yields between calls. It sends each message's first buffer, to
 // the socket's connected address; a message's Addr is not used.
 type rawBatchWriter struct {
 	conn datagramConn
@@ -46,13 +46,9 @@ type rawBatchWriter struct {
 	// value made once, so that a write allocates nothing.
 	count int
 	flags int
-	wait  bool
 	n     int
 	errno syscall.Errno
 	write func(fd uintptr) bool
-	// full, if set, is called when a write finds the buffer full and
-	// waits: tests set it.
-	full func()
 }
 
 // newRawBatchWriter returns a rawBatchWriter for conn, a connected datagram
@@ -69,8 +65,8 @@ func newRawBatchWriter(conn datagramConn) batchWriter {
 
 // WriteBatch writes the first buffer of each of ms, up to rawBatch of
 // them, as a datagram and returns how many were written, which may be
-// fewer. Without MSG_DONTWAIT in flags it waits for room in the socket's
-// buffer. A failed system call's error is a *net.OpError, as net.Conn.Write
+// fewer. It never waits for room in the socket's buffer: it adds
+// MSG_DONTWAIT to flags. A failed system call's error is a *net.OpError, as net.Conn.Write
 // and x/net return.
 func (w *rawBatchWriter) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 	if len(ms) > rawBatch {
@@ -91,7 +87,6 @@ func (w *rawBatchWriter) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 		w.hdrs[i].hdr.Iovlen = 1
 	}
 	w.count, w.flags = len(ms), flags|syscall.MSG_DONTWAIT
-	w.wait = flags&syscall.MSG_DONTWAIT == 0
 	err := w.rc.Write(w.write)
 	runtime.KeepAlive(ms)
 	for i := range ms {
@@ -112,18 +107,12 @@ func (w *rawBatchWriter) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 	return n, nil
 }
 
-// writeFD makes the system call on the socket's descriptor, and reports
-// whether it is done: not when it must wait for room.
+// writeFD makes the system call on the socket's descriptor, once: it
+// reports that it is done, so that rc.Write never waits.
 func (w *rawBatchWriter) writeFD(fd uintptr) bool {
 	r, _, errno := syscall.RawSyscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(w.count), uintptr(w.flags), 0, 0)
 	if errno != 0 {
 		w.n, w.errno = 0, errno
-		if w.wait && (errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK) {
-			if w.full != nil {
-				w.full()
-			}
-			return false
-		}
 		return true
 	}
 	w.n, w.errno = int(r), 0

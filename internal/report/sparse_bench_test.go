@@ -49,7 +49,7 @@ func BenchmarkSparseFloor(b *testing.B) {
 			b.StopTimer()
 			time.Sleep(sparseFloorGap)
 			b.StartTimer()
-			sent, _, err := s.send(datagrams, true)
+			sent, _, err := s.send(datagrams)
 			if sent < len(datagrams) {
 				unwritten += len(datagrams) - sent
 				lastErr = err

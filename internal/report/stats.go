@@ -10,7 +10,9 @@ import (
 // csm and csmv2 packages' Stats are this type.
 //
 // Every metric the SDK handlers produce is counted exactly once as Queued,
-// DroppedFull or DroppedPaused. Every queued metric is, once written or
+// DroppedFull or DroppedPaused. When an API call returns, the datagrams of
+// its metrics are in the kernel, except those counted as DroppedFull,
+// DroppedPaused or Deferred. Every queued metric is, once written or
 // failed, counted exactly once as Sent or WriteErrors, or as Discarded if
 // the reporter shut down before writing it.
 type Stats struct {
@@ -24,6 +26,13 @@ type Stats struct {
 	// DroppedPaused is the number of metrics not produced because the
 	// reporter was paused.
 	DroppedPaused uint64
+	// Deferred is the number of queued metrics that the call that
+	// produced them did not write before it returned, leaving them to the
+	// reporter's goroutine: the socket's buffer was full, or more metrics
+	// were queued ahead of the call than a call writes. A program that
+	// exits right after such a call loses them unless it calls Flush or
+	// Shutdown. They are also counted as Sent or WriteErrors once written.
+	Deferred uint64
 	// WriteErrors is the number of datagrams whose write failed, for
 	// example because no agent was listening.
 	WriteErrors uint64
@@ -75,6 +84,6 @@ func (c *counters) snapshot(q *queue) Stats {
 	if box := c.lastError.Load(); box != nil {
 		st.LastWriteError = box.err
 	}
-	st.Queued, st.DroppedFull, st.Discarded = q.counts()
+	st.Queued, st.DroppedFull, st.Deferred, st.Discarded = q.counts()
 	return st
 }

@@ -17,14 +17,19 @@
 //
 // The CPU a reporter adds per call is its mode's CPU minus its SDK's
 // uninstrumented mode's, divided by the calls. Beside it, the share of the
-// datagrams (two per call) that reached the agent.
+// datagrams (two per call) that reached the agent, and the p99 of the
+// calls' latency. With -callers, each trial's calls come from that many
+// goroutines, which share the rate and pace their shares in aligned bursts;
+// with -syscalls, perf stat counts each trial's sendmmsg and write system
+// calls.
 //
-//	go run ./cpuload [-rates 100,2000,20000] [-duration 2s] [-min-calls 1000] [-rounds 6]
+//	go run ./cpuload [-rates 100,2000,20000] [-callers 1,16] [-duration 2s] [-min-calls 1000] [-rounds 6] [-syscalls]
 //
 // With -smoke it runs one short round and prints one line.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -60,10 +65,18 @@ type result struct {
 	// DroppedFull and WriteErrors are csm-go's counters (the original
 	// keeps none).
 	DroppedFull, WriteErrors uint64
+	// Deferred is csm-go's count of metrics left to its goroutine.
+	Deferred uint64
 	// AgentDrops is what the agent's socket dropped, its buffer full: set
 	// by the parent.
 	AgentDrops int
 	CPU        time.Duration // user + system time of the process while pacing and settling
+	// P50 and P99 are quantiles of the paced calls' latencies.
+	P50, P99 time.Duration
+	// Syscalls are the trial process's sendmmsg and write system calls,
+	// warm-up and settling included, counted by perf (with -syscalls):
+	// set by the parent.
+	Sendmmsg, Writes int
 }
 
 func main() {
@@ -71,6 +84,9 @@ func main() {
 	child := flag.String("child", "", "run one trial of this mode (internal)")
 	agentAddr := flag.String("agent", "", "agent address (with -child)")
 	rate := flag.Int("rate", 0, "calls per second (with -child)")
+	goroutines := flag.Int("goroutines", 1, "calling goroutines (with -child)")
+	goroutinesFlag := flag.String("callers", "1", "calling goroutines to measure with, comma-separated; they share the rate, their bursts aligned")
+	syscalls := flag.Bool("syscalls", false, "count each trial's sendmmsg and write system calls with perf stat (adds their cost to the CPU figures)")
 	ratesFlag := flag.String("rates", "100,2000,20000", "calls per second to measure, comma-separated")
 	duration := flag.Duration("duration", 2*time.Second, "how long each trial paces its calls, at least")
 	minCalls := flag.Int("min-calls", 1000, "calls each trial makes at least: a low rate's trial lasts longer than -duration")
@@ -80,7 +96,7 @@ func main() {
 	flag.Parse()
 
 	if *child != "" {
-		res, err := runTrial(*child, *rate, *duration, *agentAddr)
+		res, err := runTrial(*child, *rate, *goroutines, *duration, *agentAddr)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -93,57 +109,80 @@ func main() {
 	if *smoke {
 		*ratesFlag, *duration, *rounds, *minCalls = "100,2000", time.Second, 1, 100
 	}
-	var rates []int
-	for _, s := range strings.Split(*ratesFlag, ",") {
-		r, err := strconv.Atoi(s)
-		if err != nil {
-			log.Fatalf("bad rate %q", s)
-		}
-		rates = append(rates, r)
-	}
+	rates, callers := ints(*ratesFlag), ints(*goroutinesFlag)
 
-	// samples[rate][mode] are the rounds' trials.
+	// samples[point][mode] are the rounds' trials.
 	type sample struct {
 		perCall   float64 // CPU per call, microseconds
 		delivered float64
+		p99       float64 // call latency, microseconds
+		sendmmsg  float64 // system calls per call (with -syscalls)
+		writes    float64
 	}
-	samples := map[int]map[string][]sample{}
+	type point struct{ rate, callers int }
+	var points []point
+	for _, r := range rates {
+		for _, g := range callers {
+			points = append(points, point{r, g})
+		}
+	}
+	samples := map[point]map[string][]sample{}
 	for round := 0; round < *rounds; round++ {
-		for _, r := range rates {
-			if samples[r] == nil {
-				samples[r] = map[string][]sample{}
+		for _, pt := range points {
+			if samples[pt] == nil {
+				samples[pt] = map[string][]sample{}
 			}
 			for _, mode := range allModes {
 				d := *duration
-				if need := time.Duration(*minCalls) * time.Second / time.Duration(r); need > d {
+				if need := time.Duration(*minCalls) * time.Second / time.Duration(pt.rate); need > d {
 					d = need
 				}
-				res, received, err := trial(mode, r, d)
+				res, received, err := trial(mode, pt.rate, pt.callers, d, *syscalls)
 				if err != nil {
 					log.Fatal(err)
 				}
-				s := sample{perCall: float64(res.CPU.Microseconds()) / float64(res.Calls)}
+				all := float64(res.Calls + res.Warmup)
+				s := sample{
+					perCall:  float64(res.CPU.Microseconds()) / float64(res.Calls),
+					p99:      float64(res.P99.Nanoseconds()) / 1e3,
+					sendmmsg: float64(res.Sendmmsg) / all,
+					writes:   float64(res.Writes) / all,
+				}
 				if mode != modeV1None && mode != modeV2None {
 					s.delivered = float64(received) / float64(2*(res.Calls+res.Warmup))
 				}
-				samples[r][mode] = append(samples[r][mode], s)
+				samples[pt][mode] = append(samples[pt][mode], s)
 				if !*smoke {
-					fmt.Fprintf(os.Stderr, "  round %d %6d calls/s %-14s %6d calls %8.2f µs CPU/call, %d of %d datagrams (queue full %d, write errors %d, agent's buffer full %d)\n",
-						round+1, r, mode, res.Calls, s.perCall, received, 2*(res.Calls+res.Warmup), res.DroppedFull, res.WriteErrors, res.AgentDrops)
+					fmt.Fprintf(os.Stderr, "  round %d %6d calls/s %2d callers %-14s %6d calls %8.2f µs CPU/call, p50 %d p99 %d µs, %d of %d datagrams (queue full %d, deferred %d, write errors %d, agent's buffer full %d)",
+						round+1, pt.rate, pt.callers, mode, res.Calls, s.perCall, res.P50.Microseconds(), res.P99.Microseconds(),
+						received, 2*(res.Calls+res.Warmup), res.DroppedFull, res.Deferred, res.WriteErrors, res.AgentDrops)
+					if *syscalls {
+						fmt.Fprintf(os.Stderr, ", per call: sendmmsg %.3f, write %.3f", s.sendmmsg, s.writes)
+					}
+					fmt.Fprintln(os.Stderr)
 				}
 			}
 		}
 	}
 
-	// added returns, for each round, the CPU a mode added per call over
-	// its baseline in the same round.
-	added := func(r int, mode, base string) []float64 {
+	// added returns, for each round, what a mode added per call over its
+	// baseline in the same round.
+	added := func(pt point, mode, base string, of func(sample) float64) []float64 {
 		var out []float64
-		for i := range samples[r][mode] {
-			out = append(out, samples[r][mode][i].perCall-samples[r][base][i].perCall)
+		for i := range samples[pt][mode] {
+			out = append(out, of(samples[pt][mode][i])-of(samples[pt][base][i]))
 		}
 		return out
 	}
+	values := func(pt point, mode string, of func(sample) float64) []float64 {
+		var out []float64
+		for _, s := range samples[pt][mode] {
+			out = append(out, of(s))
+		}
+		return out
+	}
+	cpu := func(s sample) float64 { return s.perCall }
+	p99 := func(s sample) float64 { return s.p99 }
 	ratio := func(a, b []float64) []float64 {
 		var out []float64
 		for i := range a {
@@ -151,9 +190,9 @@ func main() {
 		}
 		return out
 	}
-	minDelivered := func(r int, mode string) float64 {
+	minDelivered := func(pt point, mode string) float64 {
 		m := 1.0
-		for _, s := range samples[r][mode] {
+		for _, s := range samples[pt][mode] {
 			if s.delivered < m {
 				m = s.delivered
 			}
@@ -161,43 +200,78 @@ func main() {
 		return m
 	}
 	for _, mode := range []string{modeV1None, modeV1Original, modeV1Ours, modeV2None, modeV2Ours} {
-		if len(samples[rates[0]][mode]) == 0 {
+		if len(samples[points[0]][mode]) == 0 {
 			return // the ratios need these
 		}
 	}
 	if *smoke {
 		var parts []string
-		for _, r := range rates {
-			orig, v1, v2 := added(r, modeV1Original, modeV1None), added(r, modeV1Ours, modeV1None), added(r, modeV2Ours, modeV2None)
+		for _, pt := range points {
+			orig, v1, v2 := added(pt, modeV1Original, modeV1None, cpu), added(pt, modeV1Ours, modeV1None, cpu), added(pt, modeV2Ours, modeV2None, cpu)
 			parts = append(parts, fmt.Sprintf("%d/s: v1 %.1f µs (%.0f%% delivered), v2 %.1f µs (%.0f%%), original %.1f µs (%.0f%%)",
-				r, v1[0], 100*minDelivered(r, modeV1Ours), v2[0], 100*minDelivered(r, modeV2Ours), orig[0], 100*minDelivered(r, modeV1Original)))
+				pt.rate, v1[0], 100*minDelivered(pt, modeV1Ours), v2[0], 100*minDelivered(pt, modeV2Ours), orig[0], 100*minDelivered(pt, modeV1Original)))
 		}
 		fmt.Println("cpuload smoke: added CPU per call: " + strings.Join(parts, "; "))
 		return
 	}
 	fmt.Printf("added CPU per call (µs), median [min–max] of %d interleaved rounds, trials of at least %v and %d calls; delivered = lowest share of datagrams received\n", *rounds, *duration, *minCalls)
-	fmt.Printf("%8s  %-22s %-22s %-22s %-18s %-18s %9s %9s %9s\n", "calls/s", "aws-sdk-go aws/csm", "csm-go (v1)", "csmv2 (v2)",
+	fmt.Printf("%8s %7s  %-22s %-22s %-22s %-18s %-18s %9s %9s %9s\n", "calls/s", "callers", "aws-sdk-go aws/csm", "csm-go (v1)", "csmv2 (v2)",
 		"v1 / original", "v2 / original", "orig del", "v1 del", "v2 del")
-	for _, r := range rates {
-		orig, v1, v2 := added(r, modeV1Original, modeV1None), added(r, modeV1Ours, modeV1None), added(r, modeV2Ours, modeV2None)
-		fmt.Printf("%8d  %-22s %-22s %-22s %-18s %-18s %8.2f%% %8.2f%% %8.2f%%\n", r,
+	for _, pt := range points {
+		orig, v1, v2 := added(pt, modeV1Original, modeV1None, cpu), added(pt, modeV1Ours, modeV1None, cpu), added(pt, modeV2Ours, modeV2None, cpu)
+		fmt.Printf("%8d %7d  %-22s %-22s %-22s %-18s %-18s %8.2f%% %8.2f%% %8.2f%%\n", pt.rate, pt.callers,
 			spread(orig, "%.1f"), spread(v1, "%.1f"), spread(v2, "%.1f"), spread(ratio(v1, orig), "%.2f"), spread(ratio(v2, orig), "%.2f"),
-			100*minDelivered(r, modeV1Original), 100*minDelivered(r, modeV1Ours), 100*minDelivered(r, modeV2Ours))
+			100*minDelivered(pt, modeV1Original), 100*minDelivered(pt, modeV1Ours), 100*minDelivered(pt, modeV2Ours))
+	}
+	fmt.Printf("call latency p99 (µs), median [min–max] of the rounds; added = p99 minus its SDK's p99 without CSM in the same round\n")
+	fmt.Printf("%8s %7s  %-20s %-20s %-20s %-20s %-20s %-18s %-18s\n", "calls/s", "callers", "v1 without CSM", "v2 without CSM",
+		"aws/csm added", "csm-go added", "csmv2 added", "csm-go / aws/csm", "csmv2 / aws/csm")
+	for _, pt := range points {
+		orig, v1, v2 := added(pt, modeV1Original, modeV1None, p99), added(pt, modeV1Ours, modeV1None, p99), added(pt, modeV2Ours, modeV2None, p99)
+		origP99 := values(pt, modeV1Original, p99)
+		fmt.Printf("%8d %7d  %-20s %-20s %-20s %-20s %-20s %-18s %-18s\n", pt.rate, pt.callers,
+			spread(values(pt, modeV1None, p99), "%.0f"), spread(values(pt, modeV2None, p99), "%.0f"),
+			spread(orig, "%.0f"), spread(v1, "%.0f"), spread(v2, "%.0f"),
+			spread(ratio(values(pt, modeV1Ours, p99), origP99), "%.2f"), spread(ratio(values(pt, modeV2Ours, p99), origP99), "%.2f"))
+	}
+	if *syscalls {
+		fmt.Printf("system calls per call, counted by perf over the whole trial process (warm-up and settling included), median [min–max]\n")
+		fmt.Printf("%8s %7s  %-20s %-22s %-22s\n", "calls/s", "callers", "mode", "sendmmsg", "write")
+		for _, pt := range points {
+			for _, mode := range allModes {
+				fmt.Printf("%8d %7d  %-20s %-22s %-22s\n", pt.rate, pt.callers, mode,
+					spread(values(pt, mode, func(s sample) float64 { return s.sendmmsg }), "%.3f"),
+					spread(values(pt, mode, func(s sample) float64 { return s.writes }), "%.3f"))
+			}
+		}
 	}
 	floors := []struct{ mode, what string }{
 		{modeV1Floor, "one sendmmsg of two ready datagrams after each v1 call"},
 		{modeV1Batched, "one sendmmsg of 64 ready datagrams after every 32nd v1 call"},
 	}
 	for _, f := range floors {
-		if len(samples[rates[0]][f.mode]) == 0 {
+		if len(samples[points[0]][f.mode]) == 0 {
 			continue
 		}
 		fmt.Printf("reference, %s: added CPU per call (µs), and its ratio to the original's\n", f.what)
-		for _, r := range rates {
-			floor := added(r, f.mode, modeV1None)
-			fmt.Printf("%8d  %-22s %-18s\n", r, spread(floor, "%.1f"), spread(ratio(floor, added(r, modeV1Original, modeV1None)), "%.2f"))
+		for _, pt := range points {
+			floor := added(pt, f.mode, modeV1None, cpu)
+			fmt.Printf("%8d %7d  %-22s %-18s\n", pt.rate, pt.callers, spread(floor, "%.1f"), spread(ratio(floor, added(pt, modeV1Original, modeV1None, cpu)), "%.2f"))
 		}
 	}
+}
+
+// ints parses a comma-separated list of positive integers.
+func ints(list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			log.Fatalf("bad number %q in %q", s, list)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // spread formats the median and range of xs.
@@ -213,15 +287,21 @@ func spread(xs []float64, format string) string {
 
 // trial runs one child and returns its result and the datagrams the agent
 // received from it.
-func trial(mode string, rate int, d time.Duration) (result, int, error) {
+func trial(mode string, rate, callers int, d time.Duration, syscalls bool) (result, int, error) {
 	agent, err := newAgent()
 	if err != nil {
 		return result{}, 0, err
 	}
 	defer agent.Close()
-	cmd := exec.Command(os.Args[0], "-child", mode, "-rate", strconv.Itoa(rate),
-		"-duration", d.String(), "-agent", agent.Addr())
+	args := []string{"-child", mode, "-rate", strconv.Itoa(rate), "-goroutines", strconv.Itoa(callers),
+		"-duration", d.String(), "-agent", agent.Addr()}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Stderr = os.Stderr
+	var perfOut bytes.Buffer
+	if syscalls {
+		cmd = exec.Command("perf", append([]string{"stat", "-x", ",", "-e", "syscalls:sys_enter_sendmmsg,syscalls:sys_enter_write", "--", os.Args[0]}, args...)...)
+		cmd.Stderr = &perfOut
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		return result{}, 0, fmt.Errorf("%s at %d calls/s: %w", mode, rate, err)
@@ -229,6 +309,19 @@ func trial(mode string, rate int, d time.Duration) (result, int, error) {
 	var res result
 	if err := json.Unmarshal(out, &res); err != nil {
 		return result{}, 0, fmt.Errorf("%s at %d calls/s: %w: %q", mode, rate, err, out)
+	}
+	for _, line := range strings.Split(perfOut.String(), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			continue
+		}
+		n, _ := strconv.Atoi(f[0])
+		switch f[2] {
+		case "syscalls:sys_enter_sendmmsg":
+			res.Sendmmsg = n
+		case "syscalls:sys_enter_write":
+			res.Writes = n
+		}
 	}
 	received := settle(agent)
 	res.AgentDrops, _ = agent.KernelDrops()

@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
@@ -65,10 +68,10 @@ const (
 	akid     = "AKIDCPULOAD000000000"
 )
 
-// runTrial makes GetItem calls at rate for d in mode, then lets the
-// reporter finish for a moment, and returns the calls and the process's CPU
-// time over both.
-func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result, error) {
+// runTrial makes GetItem calls at rate for d in mode, from goroutines
+// goroutines, then lets the reporter finish for a moment, and returns the
+// calls, the process's CPU time over both, and the calls' latencies.
+func runTrial(mode string, rate, goroutines int, d time.Duration, agentAddr string) (result, error) {
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
 			_ = os.Unsetenv(k)
@@ -119,6 +122,9 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 		call = func() error { _, err := client.GetItem(in); return err }
 		switch mode {
 		case modeV1Floor, modeV1Batched:
+			if goroutines > 1 {
+				return result{}, fmt.Errorf("%s runs with one calling goroutine only", mode)
+			}
 			batch := 1
 			if mode == modeV1Batched {
 				batch = 32
@@ -171,23 +177,60 @@ func runTrial(mode string, rate int, d time.Duration, agentAddr string) (result,
 	}
 	time.Sleep(50 * time.Millisecond)
 
-	var failed error
+	var (
+		failed  atomic.Value
+		wg      sync.WaitGroup
+		total   atomic.Int64
+		latency = make([][]time.Duration, goroutines)
+	)
 	before := cpuTime()
-	calls := pace(rate, d, func() {
-		if err := call(); err != nil && failed == nil {
-			failed = err
+	for g := 0; g < goroutines; g++ {
+		share := rate / goroutines
+		if g < rate%goroutines {
+			share++
 		}
-	})
+		lat := make([]time.Duration, 0, int(int64(share)*int64(d+time.Second)/int64(time.Second)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := pace(share, d, func() {
+				start := time.Now()
+				err := call()
+				lat = append(lat, time.Since(start))
+				if err != nil {
+					failed.CompareAndSwap(nil, err)
+				}
+			})
+			total.Add(int64(n))
+			latency[g] = lat
+		}()
+	}
+	wg.Wait()
+	calls := int(total.Load())
 	// The same settling time for every mode: the reporters finish what
 	// they queued, and it is charged to them.
 	finish()
 	time.Sleep(100 * time.Millisecond)
 	cpu := cpuTime() - before
-	if failed != nil {
-		return result{}, failed
+	if err, _ := failed.Load().(error); err != nil {
+		return result{}, err
 	}
 	st := stats()
-	return result{Calls: calls, Warmup: 10, CPU: cpu, DroppedFull: st.DroppedFull, WriteErrors: st.WriteErrors}, nil
+	var all []time.Duration
+	for _, l := range latency {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return result{Calls: calls, Warmup: 10, CPU: cpu, DroppedFull: st.DroppedFull, WriteErrors: st.WriteErrors,
+		Deferred: st.Deferred, P50: quantile(all, 0.50), P99: quantile(all, 0.99)}, nil
+}
+
+// quantile returns the q quantile of sorted.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(q*float64(len(sorted)-1))]
 }
 
 // floorDatagrams are an ApiCallAttempt and an ApiCall datagram of the size
