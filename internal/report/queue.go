@@ -9,7 +9,9 @@ import (
 )
 
 // DefaultQueueCapacity is the default capacity of a reporter's queue, in
-// metrics. BENCHMARKS.md has the measurements behind it.
+// metrics: with it, 16 goroutines calling at 16,000 calls/s on 2 cores had
+// nothing dropped from a full queue (BENCHMARKS.md, "Callers saturating the
+// CPU").
 const DefaultQueueCapacity = 4096
 
 const (

@@ -30,7 +30,7 @@ type mmsghdr struct {
 // system call; while the sender goroutine is in a long one (tens of
 // datagrams to a busy agent), the scheduler hands its processor to another
 // thread, which spins looking for work on the cores the API calls need.
-// BENCHMARKS.md has the measurement. A raw call is safe here because it
+// A raw call is safe here because it
 // never blocks: with a full socket buffer it returns EAGAIN, whatever the
 // flags asked, and what is left goes to the sender goroutine, which waits
 // for room with net.Conn.Write. It writes at most rawBatch datagrams per
