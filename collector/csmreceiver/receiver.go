@@ -109,7 +109,8 @@ func (r *csmReceiver) Shutdown(ctx context.Context) error {
 	var err error
 	r.shutdown.Do(func() {
 		if r.cancel == nil {
-			return // never started
+			r.tel.unregister() // never started
+			return
 		}
 		r.cancel()
 		r.done.Wait()
