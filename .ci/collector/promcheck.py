@@ -1,5 +1,6 @@
 """Asks a Prometheus, with PromQL, for what the fleet's programs called, and
-compares it exactly with what they made: for each SDK (user_agent_name),
+compares it exactly with the calls they make (examples/stscalls,
+botocore_calls.py): for each SDK (user_agent_name),
 the calls by rpc_service and rpc_method, the attempts by rpc_method, and
 the errors by error_type. It asks again until they match or the deadline
 passes; once they match, it asks once more after settle seconds, so that
