@@ -48,11 +48,14 @@ run() {
 	fi
 }
 
-if ! command -v prometheus >/dev/null || ! python3 -c 'import botocore' 2>/dev/null; then
+# Debian's botocore, with Debian's Python: a python3 earlier in PATH (pyenv)
+# may have a botocore of its own, or none.
+debian_python=/usr/bin/python3
+if ! command -v prometheus >/dev/null || ! $debian_python -c 'import botocore' 2>/dev/null; then
 	run "apt-get update" apt-get update
 	run "apt-get install" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus python3-botocore
 fi
-echo "botocore $(python3 -c 'import botocore; print(botocore.__version__)'), $(prometheus --version 2>&1 | head -1)"
+echo "Debian's botocore $($debian_python -c 'import botocore; print(botocore.__version__)'), $(prometheus --version 2>&1 | head -1)"
 
 echo "== the collector module: no replace, tidy"
 if grep -q '^replace' collector/go.mod; then
@@ -129,7 +132,7 @@ run "aws-sdk-go through csm" "$scratch/stscalls" -sdk v1
 cat "$log"
 run "aws-sdk-go-v2 through csmv2" "$scratch/stscalls" -sdk v2 "${skip[@]}"
 cat "$log"
-run "botocore" python3 .ci/collector/botocore_calls.py
+run "botocore" $debian_python .ci/collector/botocore_calls.py
 cat "$log"
 unset AWS_CSM_ENABLED AWS_CSM_PORT
 if ! python3 .ci/collector/promcheck.py "http://127.0.0.1:$prom_port" 60 3 >"$log" 2>&1; then

@@ -113,7 +113,7 @@ func (s *store) add(e *ingest.Event) {
 	} else if code >= 400 {
 		// A failure with no exception: its type is the status code, as
 		// the semantic conventions say for HTTP clients.
-		outcome.errorType = strconv.Itoa(code)
+		outcome.errorType = admit(s.errors, strconv.Itoa(code), &folded)
 	}
 
 	if e.Type == ingest.TypeAPICall {
