@@ -18,14 +18,14 @@
 # program with it, and check that its module graph holds neither aws-sdk-go
 # v1 nor the root module; check that a program outside the repository cannot
 # import the core (internal/report); go install cmd/csmtail@version, whose
-# --version must say that version. One line per step; the exit status is 1
-# when any step failed.
+# --version must say that version, and collector/cmd/otelcol-csm@version.
+# One line per step; the exit status is 1 when any step failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 repo=$(pwd)
 commit=$(git rev-parse --short HEAD)
-released=(. internal/report internal/ingest csmv2 cmd/csmtail)
+released=(. internal/report internal/ingest csmv2 cmd/csmtail collector)
 
 # The version: the one every go.mod of the commit requires of this
 # repository's modules.
@@ -246,6 +246,20 @@ else
 		echo "     csmtail must require released versions only (docs/releasing.md)"
 	fi
 fi
+
+# The collector module: go install of the distribution by version, and the
+# csm receiver in it.
+collector() {
+	cd "$scratch"
+	if [ -n "$fallback" ]; then
+		GOBIN="$scratch/bin" go install "github.com/opencsm/csm-go/collector/cmd/otelcol-csm@$version" || return 1
+	else
+		GOSUMDB=off GOBIN="$scratch/bin" go install "github.com/opencsm/csm-go/collector/cmd/otelcol-csm@$version" || return 1
+		checksums || return 1
+	fi
+	"$scratch/bin/otelcol-csm" components | grep -q -E '^ +- name: csm$'
+}
+step "go install github.com/opencsm/csm-go/collector/cmd/otelcol-csm@$version, with the csm receiver" collector || true
 
 if [ "$failed" != 0 ]; then
 	echo "release rehearsal of $version: FAILED"

@@ -33,8 +33,8 @@ func main() {
 	flag.StringVar(&cfg.Rev, "rev", "HEAD", "the commit to build the modules from")
 	flag.StringVar(&cfg.Version, "version", "", "the version to give every released module, such as v0.1.0 (required)")
 	flag.StringVar(&cfg.Out, "out", "", "the directory to write the proxy into (required; made if missing)")
-	flag.StringVar(&modules, "modules", ".,internal/report,internal/ingest,csmv2,cmd/csmtail", "the released modules' directories, comma-separated")
-	flag.StringVar(&unreleased, "unreleased", "csmv2/v2test,examples,tools", "the directories of modules that are never released, comma-separated")
+	flag.StringVar(&modules, "modules", ".,internal/report,internal/ingest,csmv2,cmd/csmtail,collector", "the released modules' directories, comma-separated")
+	flag.StringVar(&unreleased, "unreleased", "csmv2/v2test,examples,tools,collector/bench", "the directories of modules that are never released, comma-separated")
 	flag.Parse()
 	if cfg.Version == "" || cfg.Out == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: modproxy -version vX.Y.Z -out DIR [-repo DIR] [-rev REV] [-modules DIRS] [-unreleased DIRS]")

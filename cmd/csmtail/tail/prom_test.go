@@ -1,6 +1,8 @@
 package tail
 
 import (
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -26,10 +28,21 @@ func scrapeURL(t *testing.T, url string) exposition {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
-	return fams
+	// A Decoder rather than a zero TextParser: from prometheus/common
+	// v0.63 on, a zero TextParser has no name validation scheme and
+	// panics, and the workspace may build csmtail with a newer version
+	// (the collector module's).
+	dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeTextPlain))
+	fams := exposition{}
+	for {
+		f := &dto.MetricFamily{}
+		err := dec.Decode(f)
+		if errors.Is(err, io.EOF) {
+			return fams
+		}
+		require.NoError(t, err)
+		fams[f.GetName()] = f
+	}
 }
 
 // gather returns the harness's metrics as a scrape would.
