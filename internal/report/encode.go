@@ -32,7 +32,7 @@ func encodeMetric(dst []byte, m *Metric) []byte {
 	if len(dst)-start <= maxDatagramSize {
 		return dst
 	}
-	m.SessionToken = ""
+	m.sessionToken = ""
 	return appendMetric(dst[:start], m)
 }
 

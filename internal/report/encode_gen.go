@@ -15,94 +15,94 @@ func appendAttempt(dst []byte, m *Metric) []byte {
 	dst = append(dst, `,"Timestamp":`...)
 	dst = strconv.AppendInt(dst, m.Timestamp, 10)
 	dst = append(dst, `,"Type":"ApiCallAttempt","Version":1`...)
-	if m.Fqdn != "" {
+	if m.fqdn != "" {
 		dst = append(dst, `,"Fqdn":`...)
-		dst = appendString(dst, m.Fqdn)
+		dst = appendString(dst, m.fqdn)
 	}
-	if m.UserAgent != "" {
+	if m.userAgent != "" {
 		dst = append(dst, `,"UserAgent":`...)
-		dst = appendString(dst, m.UserAgent)
+		dst = appendString(dst, m.userAgent)
 	}
 	dst = append(dst, `,"AttemptLatency":`...)
 	dst = strconv.AppendInt(dst, m.AttemptLatency, 10)
-	if m.SessionToken != "" {
+	if m.sessionToken != "" {
 		dst = append(dst, `,"SessionToken":`...)
-		dst = appendString(dst, m.SessionToken)
+		dst = appendString(dst, m.sessionToken)
 	}
 	if m.Region != "" {
 		dst = append(dst, `,"Region":`...)
 		dst = appendString(dst, m.Region)
 	}
-	if m.AccessKey != "" {
+	if m.accessKey != "" {
 		dst = append(dst, `,"AccessKey":`...)
-		dst = appendString(dst, m.AccessKey)
+		dst = appendString(dst, m.accessKey)
 	}
 	if v := int64(m.HTTPStatusCode); v != 0 {
 		dst = append(dst, `,"HttpStatusCode":`...)
 		dst = strconv.AppendInt(dst, v, 10)
 	}
-	if m.XAmzID2 != "" {
+	if m.xAmzID2 != "" {
 		dst = append(dst, `,"XAmzId2":`...)
-		dst = appendString(dst, m.XAmzID2)
+		dst = appendString(dst, m.xAmzID2)
 	}
-	if m.XAmznRequestID != "" {
+	if m.xAmznRequestID != "" {
 		dst = append(dst, `,"XAmznRequestId":`...)
-		dst = appendString(dst, m.XAmznRequestID)
+		dst = appendString(dst, m.xAmznRequestID)
 	}
-	if m.XAmzRequestID != "" {
+	if m.xAmzRequestID != "" {
 		dst = append(dst, `,"XAmzRequestId":`...)
-		dst = appendString(dst, m.XAmzRequestID)
+		dst = appendString(dst, m.xAmzRequestID)
 	}
-	if m.AWSException != "" {
+	if m.awsException != "" {
 		dst = append(dst, `,"AwsException":`...)
-		dst = appendString(dst, m.AWSException)
+		dst = appendString(dst, m.awsException)
 	}
-	if m.AWSExceptionMessage != "" {
+	if m.awsExceptionMessage != "" {
 		dst = append(dst, `,"AwsExceptionMessage":`...)
-		dst = appendString(dst, m.AWSExceptionMessage)
+		dst = appendString(dst, m.awsExceptionMessage)
 	}
-	if m.SDKException != "" {
+	if m.sdkException != "" {
 		dst = append(dst, `,"SdkException":`...)
-		dst = appendString(dst, m.SDKException)
+		dst = appendString(dst, m.sdkException)
 	}
-	if m.SDKExceptionMessage != "" {
+	if m.sdkExceptionMessage != "" {
 		dst = append(dst, `,"SdkExceptionMessage":`...)
-		dst = appendString(dst, m.SDKExceptionMessage)
+		dst = appendString(dst, m.sdkExceptionMessage)
 	}
-	if m.DestinationIP.IsValid() {
+	if m.destinationIP.IsValid() {
 		// An IP address needs no escaping.
 		dst = append(dst, `,"DestinationIp":`...)
 		dst = append(dst, '"')
-		dst = m.DestinationIP.AppendTo(dst)
+		dst = m.destinationIP.AppendTo(dst)
 		dst = append(dst, '"')
 	}
-	if m.Timed&hasConnectionReused != 0 {
+	if m.timed&0x01 != 0 { // the bit of connectionReused
 		dst = append(dst, `,"ConnectionReused":`...)
-		dst = strconv.AppendInt(dst, boolInt(m.ConnectionReused), 10)
+		dst = strconv.AppendInt(dst, boolInt(m.connectionReused), 10)
 	}
-	if m.Timed&hasAcquireConnectionLatency != 0 {
+	if m.timed&0x02 != 0 { // the bit of acquireConnectionLatency
 		dst = append(dst, `,"AcquireConnectionLatency":`...)
-		dst = strconv.AppendInt(dst, m.AcquireConnectionLatency, 10)
+		dst = strconv.AppendInt(dst, m.acquireConnectionLatency, 10)
 	}
-	if m.Timed&hasConnectLatency != 0 {
+	if m.timed&0x04 != 0 { // the bit of connectLatency
 		dst = append(dst, `,"ConnectLatency":`...)
-		dst = strconv.AppendInt(dst, m.ConnectLatency, 10)
+		dst = strconv.AppendInt(dst, m.connectLatency, 10)
 	}
-	if m.Timed&hasRequestLatency != 0 {
+	if m.timed&0x08 != 0 { // the bit of requestLatency
 		dst = append(dst, `,"RequestLatency":`...)
-		dst = strconv.AppendInt(dst, m.RequestLatency, 10)
+		dst = strconv.AppendInt(dst, m.requestLatency, 10)
 	}
-	if m.Timed&hasDNSLatency != 0 {
+	if m.timed&0x10 != 0 { // the bit of dnsLatency
 		dst = append(dst, `,"DnsLatency":`...)
-		dst = strconv.AppendInt(dst, m.DNSLatency, 10)
+		dst = strconv.AppendInt(dst, m.dnsLatency, 10)
 	}
-	if m.Timed&hasTCPLatency != 0 {
+	if m.timed&0x20 != 0 { // the bit of tcpLatency
 		dst = append(dst, `,"TcpLatency":`...)
-		dst = strconv.AppendInt(dst, m.TCPLatency, 10)
+		dst = strconv.AppendInt(dst, m.tcpLatency, 10)
 	}
-	if m.Timed&hasSSLLatency != 0 {
+	if m.timed&0x40 != 0 { // the bit of sslLatency
 		dst = append(dst, `,"SslLatency":`...)
-		dst = strconv.AppendInt(dst, m.SSLLatency, 10)
+		dst = strconv.AppendInt(dst, m.sslLatency, 10)
 	}
 	return append(dst, '}')
 }
@@ -122,45 +122,45 @@ func appendCall(dst []byte, m *Metric) []byte {
 	dst = strconv.AppendInt(dst, int64(m.AttemptCount), 10)
 	dst = append(dst, `,"Latency":`...)
 	dst = strconv.AppendInt(dst, m.Latency, 10)
-	if m.Fqdn != "" {
+	if m.fqdn != "" {
 		dst = append(dst, `,"Fqdn":`...)
-		dst = appendString(dst, m.Fqdn)
+		dst = appendString(dst, m.fqdn)
 	}
-	if m.UserAgent != "" {
+	if m.userAgent != "" {
 		dst = append(dst, `,"UserAgent":`...)
-		dst = appendString(dst, m.UserAgent)
+		dst = appendString(dst, m.userAgent)
 	}
-	if m.SessionToken != "" {
+	if m.sessionToken != "" {
 		dst = append(dst, `,"SessionToken":`...)
-		dst = appendString(dst, m.SessionToken)
+		dst = appendString(dst, m.sessionToken)
 	}
 	if m.Region != "" {
 		dst = append(dst, `,"Region":`...)
 		dst = appendString(dst, m.Region)
 	}
-	if m.AccessKey != "" {
+	if m.accessKey != "" {
 		dst = append(dst, `,"AccessKey":`...)
-		dst = appendString(dst, m.AccessKey)
+		dst = appendString(dst, m.accessKey)
 	}
 	if v := int64(m.HTTPStatusCode); v != 0 {
 		dst = append(dst, `,"FinalHttpStatusCode":`...)
 		dst = strconv.AppendInt(dst, v, 10)
 	}
-	if m.AWSException != "" {
+	if m.awsException != "" {
 		dst = append(dst, `,"FinalAwsException":`...)
-		dst = appendString(dst, m.AWSException)
+		dst = appendString(dst, m.awsException)
 	}
-	if m.AWSExceptionMessage != "" {
+	if m.awsExceptionMessage != "" {
 		dst = append(dst, `,"FinalAwsExceptionMessage":`...)
-		dst = appendString(dst, m.AWSExceptionMessage)
+		dst = appendString(dst, m.awsExceptionMessage)
 	}
-	if m.SDKException != "" {
+	if m.sdkException != "" {
 		dst = append(dst, `,"FinalSdkException":`...)
-		dst = appendString(dst, m.SDKException)
+		dst = appendString(dst, m.sdkException)
 	}
-	if m.SDKExceptionMessage != "" {
+	if m.sdkExceptionMessage != "" {
 		dst = append(dst, `,"FinalSdkExceptionMessage":`...)
-		dst = appendString(dst, m.SDKExceptionMessage)
+		dst = appendString(dst, m.sdkExceptionMessage)
 	}
 	dst = append(dst, `,"MaxRetriesExceeded":`...)
 	dst = strconv.AppendInt(dst, boolInt(m.MaxRetriesExceeded), 10)

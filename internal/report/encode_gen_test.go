@@ -18,7 +18,7 @@ var updateEncoder = flag.Bool("update-encoder", false, "write encode_gen.go from
 // TestGeneratedEncoder checks that encode_gen.go is what the field table
 // gives; with -update-encoder, it writes it:
 //
-//	go test -run TestGeneratedEncoder -update-encoder ./report/
+//	go test -run TestGeneratedEncoder ./internal/report/ -update-encoder
 func TestGeneratedEncoder(t *testing.T) {
 	src := generateEncoder(t)
 	if *updateEncoder {
@@ -27,52 +27,42 @@ func TestGeneratedEncoder(t *testing.T) {
 	got, err := os.ReadFile("encode_gen.go")
 	require.NoError(t, err)
 	assert.Equal(t, string(src), string(got),
-		"encode_gen.go is out of date: go test -run TestGeneratedEncoder -update-encoder ./report/")
+		"encode_gen.go is out of date: go test -run TestGeneratedEncoder ./internal/report/ -update-encoder")
 }
 
 // goFieldNames returns the names of Metric's fields behind the indexes of
-// stringPtrs and numbers, found by reflection.
+// stringPtrs and numbers. It sets one index at a time through the accessors
+// (stringPtrs, setNumbers) and finds by reflection, which reads unexported
+// fields but cannot set them, the one field that changed.
 func goFieldNames(t *testing.T) (strs [numStrings]string, nums [numNumbers]string) {
-	var m Metric
-	v := reflect.ValueOf(&m).Elem()
-	ptrs := m.stringPtrs()
-	for i := 0; i < v.NumField(); i++ {
-		f, name := v.Field(i), v.Type().Field(i).Name
-		if f.Kind() == reflect.String {
-			for j, p := range ptrs {
-				if f.Addr().Interface().(*string) == p {
-					strs[j] = name
-				}
-			}
-			continue
-		}
-		// A number: set it and see which index changes.
-		before := m.numbers()
-		switch f.Kind() {
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.Int, reflect.Int64:
-			f.SetInt(7)
-		case reflect.Uint8:
-			f.SetUint(7)
-		default:
-			continue // DestinationIP
-		}
-		after := m.numbers()
-		for j := range after {
-			if after[j] != before[j] {
-				nums[j] = name
-			}
-		}
-		f.Set(reflect.Zero(f.Type()))
+	for j := range strs {
+		var m Metric
+		*m.stringPtrs()[j] = "x"
+		strs[j] = onlySetField(t, &m, fmt.Sprintf("string index %d", j))
 	}
-	for j, name := range strs {
-		require.NotEmpty(t, name, "string index %d has no field", j)
-	}
-	for j, name := range nums {
-		require.NotEmpty(t, name, "number index %d has no field", j)
+	for j := range nums {
+		var m Metric
+		var v [numNumbers]int64
+		v[j] = 1
+		m.setNumbers(&v)
+		nums[j] = onlySetField(t, &m, fmt.Sprintf("number index %d", j))
+		require.Equal(t, v, m.numbers(), "numbers reads index %d from another field than setNumbers sets", j)
 	}
 	return strs, nums
+}
+
+// onlySetField returns the name of the one field of m that is not zero.
+func onlySetField(t *testing.T, m *Metric, what string) string {
+	v := reflect.ValueOf(m).Elem()
+	name := ""
+	for i := 0; i < v.NumField(); i++ {
+		if !v.Field(i).IsZero() {
+			require.Empty(t, name, "%s sets both %s and %s", what, name, v.Type().Field(i).Name)
+			name = v.Type().Field(i).Name
+		}
+	}
+	require.NotEmpty(t, name, "%s has no field", what)
+	return name
 }
 
 // generateEncoder writes, from fields, one straight-line function per kind
@@ -140,9 +130,9 @@ func generateEncoder(t *testing.T) []byte {
 			case encNonZero:
 				fmt.Fprintf(&b, "if v := %s; v != 0 {\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, v, 10)\n}\n", number(f.idx), k)
 			case encTimed:
-				fmt.Fprintf(&b, "if m.Timed&has%s != 0 {\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, %s, 10)\n}\n", nums[f.idx], k, number(f.idx))
+				fmt.Fprintf(&b, "if m.timed&%#02x != 0 { // the bit of %s\ndst = append(dst, %s...)\ndst = strconv.AppendInt(dst, %s, 10)\n}\n", f.bit, nums[f.idx], k, number(f.idx))
 			case encAddr:
-				fmt.Fprintf(&b, "if m.DestinationIP.IsValid() {\n// An IP address needs no escaping.\ndst = append(dst, %s...)\ndst = append(dst, '\"')\ndst = m.DestinationIP.AppendTo(dst)\ndst = append(dst, '\"')\n}\n", k)
+				fmt.Fprintf(&b, "if m.destinationIP.IsValid() {\n// An IP address needs no escaping.\ndst = append(dst, %s...)\ndst = append(dst, '\"')\ndst = m.destinationIP.AppendTo(dst)\ndst = append(dst, '\"')\n}\n", k)
 			default:
 				t.Fatalf("field %q: unknown encoding %d", name, f.enc)
 			}

@@ -68,8 +68,8 @@ func reference(m *Metric) jsonMetric {
 	kind, version, clientID, api, service, ts := m.Kind.String(), 1, m.ClientID, m.API, m.Service, m.Timestamp
 	j := jsonMetric{
 		ClientID: &clientID, API: &api, Service: &service, Timestamp: &ts, Type: &kind, Version: &version,
-		Fqdn: opt(m.Fqdn), UserAgent: opt(m.UserAgent), SessionToken: opt(m.SessionToken),
-		Region: opt(m.Region), AccessKey: opt(m.AccessKey),
+		Fqdn: opt(m.fqdn), UserAgent: opt(m.userAgent), SessionToken: opt(m.sessionToken),
+		Region: opt(m.Region), AccessKey: opt(m.accessKey),
 	}
 	if m.Kind == KindAPICall {
 		count, latency, exceeded := m.AttemptCount, m.Latency, 0
@@ -78,39 +78,39 @@ func reference(m *Metric) jsonMetric {
 		}
 		j.AttemptCount, j.Latency, j.MaxRetriesExceeded = &count, &latency, &exceeded
 		j.FinalHTTPStatusCode = optInt(m.HTTPStatusCode)
-		j.FinalAWSException, j.FinalAWSExceptionMessage = opt(m.AWSException), opt(m.AWSExceptionMessage)
-		j.FinalSDKException, j.FinalSDKExceptionMessage = opt(m.SDKException), opt(m.SDKExceptionMessage)
+		j.FinalAWSException, j.FinalAWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
+		j.FinalSDKException, j.FinalSDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
 		return j
 	}
 	latency := m.AttemptLatency
 	j.AttemptLatency = &latency
 	j.HTTPStatusCode = optInt(m.HTTPStatusCode)
-	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.XAmzID2), opt(m.XAmznRequestID), opt(m.XAmzRequestID)
-	j.AWSException, j.AWSExceptionMessage = opt(m.AWSException), opt(m.AWSExceptionMessage)
-	j.SDKException, j.SDKExceptionMessage = opt(m.SDKException), opt(m.SDKExceptionMessage)
-	if m.DestinationIP.IsValid() {
-		ip := m.DestinationIP.String()
+	j.XAmzID2, j.XAmznRequestID, j.XAmzRequestID = opt(m.xAmzID2), opt(m.xAmznRequestID), opt(m.xAmzRequestID)
+	j.AWSException, j.AWSExceptionMessage = opt(m.awsException), opt(m.awsExceptionMessage)
+	j.SDKException, j.SDKExceptionMessage = opt(m.sdkException), opt(m.sdkExceptionMessage)
+	if m.destinationIP.IsValid() {
+		ip := m.destinationIP.String()
 		j.DestinationIP = &ip
 	}
-	if m.Timed&hasConnectionReused != 0 {
+	if m.timed&hasConnectionReused != 0 {
 		reused := 0
-		if m.ConnectionReused {
+		if m.connectionReused {
 			reused = 1
 		}
 		j.ConnectionReused = &reused
 	}
 	timed := func(f timingField, v int64) *int64 {
-		if m.Timed&f == 0 {
+		if m.timed&f == 0 {
 			return nil
 		}
 		return &v
 	}
-	j.AcquireConnectionLatency = timed(hasAcquireConnectionLatency, m.AcquireConnectionLatency)
-	j.ConnectLatency = timed(hasConnectLatency, m.ConnectLatency)
-	j.RequestLatency = timed(hasRequestLatency, m.RequestLatency)
-	j.DNSLatency = timed(hasDNSLatency, m.DNSLatency)
-	j.TCPLatency = timed(hasTCPLatency, m.TCPLatency)
-	j.SSLLatency = timed(hasSSLLatency, m.SSLLatency)
+	j.AcquireConnectionLatency = timed(hasAcquireConnectionLatency, m.acquireConnectionLatency)
+	j.ConnectLatency = timed(hasConnectLatency, m.connectLatency)
+	j.RequestLatency = timed(hasRequestLatency, m.requestLatency)
+	j.DNSLatency = timed(hasDNSLatency, m.dnsLatency)
+	j.TCPLatency = timed(hasTCPLatency, m.tcpLatency)
+	j.SSLLatency = timed(hasSSLLatency, m.sslLatency)
 	return j
 }
 
@@ -121,40 +121,40 @@ func testMetrics() map[string]Metric {
 	return map[string]Metric{
 		"attempt": {
 			Kind: KindAPICallAttempt, ClientID: "client", API: "GetObject", Service: "S3",
-			Timestamp: 1764121200123, AttemptLatency: 42, Fqdn: "bucket.s3.us-west-2.amazonaws.com",
-			UserAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", SessionToken: "token", Region: "us-west-2",
-			AccessKey: "AKID", HTTPStatusCode: 200, XAmzID2: "id2", XAmzRequestID: "rid",
+			Timestamp: 1764121200123, AttemptLatency: 42, fqdn: "bucket.s3.us-west-2.amazonaws.com",
+			userAgent: "aws-sdk-go/1.55.8 (go1.26; linux; amd64)", sessionToken: "token", Region: "us-west-2",
+			accessKey: "AKID", HTTPStatusCode: 200, xAmzID2: "id2", xAmzRequestID: "rid",
 		},
 		"timed attempt": {
 			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timestamp: 2, HTTPStatusCode: 200,
-			Timed: hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency | hasRequestLatency |
+			timed: hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency | hasRequestLatency |
 				hasDNSLatency | hasTCPLatency | hasSSLLatency,
-			AcquireConnectionLatency: 12, ConnectLatency: 0, RequestLatency: 30, DNSLatency: 1, TCPLatency: 2, SSLLatency: 9,
-			DestinationIP: netip.MustParseAddr("127.0.0.1"),
+			acquireConnectionLatency: 12, connectLatency: 0, requestLatency: 30, dnsLatency: 1, tcpLatency: 2, sslLatency: 9,
+			destinationIP: netip.MustParseAddr("127.0.0.1"),
 		},
 		"reused attempt": {
-			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", Timed: hasConnectionReused | hasRequestLatency,
-			ConnectionReused: true, DestinationIP: netip.MustParseAddr("2001:db8::1"),
+			Kind: KindAPICallAttempt, API: "GetItem", Service: "DynamoDB", timed: hasConnectionReused | hasRequestLatency,
+			connectionReused: true, destinationIP: netip.MustParseAddr("2001:db8::1"),
 		},
 		"failed attempt": {
 			Kind: KindAPICallAttempt, API: "PutItem", Service: "DynamoDB", Timestamp: 1,
-			HTTPStatusCode: 400, AWSException: "ValidationException", AWSExceptionMessage: "bad <input> & \"quotes\"",
-			XAmznRequestID: "amzn",
+			HTTPStatusCode: 400, awsException: "ValidationException", awsExceptionMessage: "bad <input> & \"quotes\"",
+			xAmznRequestID: "amzn",
 		},
 		"sdk error attempt": {
-			Kind: KindAPICallAttempt, API: "Op", Service: "Svc", SDKException: "RequestError",
-			SDKExceptionMessage: "dial tcp 127.0.0.1:1: connect: connection refused",
+			Kind: KindAPICallAttempt, API: "Op", Service: "Svc", sdkException: "RequestError",
+			sdkExceptionMessage: "dial tcp 127.0.0.1:1: connect: connection refused",
 		},
 		"call": {
 			Kind: KindAPICall, ClientID: "", API: "GetObject", Service: "S3", Timestamp: 1764121200000,
-			AttemptCount: 3, Latency: 1200, UserAgent: "ua", Region: "eu-west-1", HTTPStatusCode: 503,
-			AWSException: "SlowDown", AWSExceptionMessage: "Please reduce your request rate.", MaxRetriesExceeded: true,
+			AttemptCount: 3, Latency: 1200, userAgent: "ua", Region: "eu-west-1", HTTPStatusCode: 503,
+			awsException: "SlowDown", awsExceptionMessage: "Please reduce your request rate.", MaxRetriesExceeded: true,
 		},
-		"call without attempt": {Kind: KindAPICall, API: "Op", Service: "Svc", SDKException: "InvalidParameter"},
+		"call without attempt": {Kind: KindAPICall, API: "Op", Service: "Svc", sdkException: "InvalidParameter"},
 		"nasty strings": {
-			Kind: KindAPICallAttempt, ClientID: nasty, API: nasty, Service: nasty, Fqdn: nasty,
-			UserAgent: nasty, SessionToken: nasty, Region: nasty, AccessKey: nasty, XAmzID2: nasty,
-			AWSException: nasty, AWSExceptionMessage: nasty, SDKException: nasty, SDKExceptionMessage: nasty,
+			Kind: KindAPICallAttempt, ClientID: nasty, API: nasty, Service: nasty, fqdn: nasty,
+			userAgent: nasty, sessionToken: nasty, Region: nasty, accessKey: nasty, xAmzID2: nasty,
+			awsException: nasty, awsExceptionMessage: nasty, sdkException: nasty, sdkExceptionMessage: nasty,
 		},
 	}
 }
@@ -242,27 +242,27 @@ func TestTruncateString(t *testing.T) {
 func TestTruncateLimits(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) } // 2 bytes each
 	m := Metric{
-		Kind: KindAPICallAttempt, ClientID: long(300), UserAgent: long(300),
-		AWSException: long(300), AWSExceptionMessage: long(600),
-		SDKException: long(300), SDKExceptionMessage: long(600),
+		Kind: KindAPICallAttempt, ClientID: long(300), userAgent: long(300),
+		awsException: long(300), awsExceptionMessage: long(600),
+		sdkException: long(300), sdkExceptionMessage: long(600),
 	}
 	m.truncate()
 	assert.Equal(t, long(127), m.ClientID, "255 bytes hold 127 é")
-	assert.Equal(t, long(128), m.UserAgent)
-	assert.Equal(t, long(64), m.AWSException)
-	assert.Equal(t, long(256), m.AWSExceptionMessage)
-	assert.Equal(t, long(64), m.SDKException)
-	assert.Equal(t, long(256), m.SDKExceptionMessage)
+	assert.Equal(t, long(128), m.userAgent)
+	assert.Equal(t, long(64), m.awsException)
+	assert.Equal(t, long(256), m.awsExceptionMessage)
+	assert.Equal(t, long(64), m.sdkException)
+	assert.Equal(t, long(256), m.sdkExceptionMessage)
 }
 
 func TestEncodeSizeBound(t *testing.T) {
 	worst := strings.Repeat("\x00", 20000) // every byte escapes to six
 	fill := func(token string) Metric {
 		return Metric{
-			Kind: KindAPICallAttempt, ClientID: worst, API: worst, Service: worst, Fqdn: worst,
-			UserAgent: worst, SessionToken: token, Region: worst, AccessKey: worst,
-			XAmzID2: worst, XAmzRequestID: worst, XAmznRequestID: worst,
-			AWSException: worst, AWSExceptionMessage: worst, SDKException: worst, SDKExceptionMessage: worst,
+			Kind: KindAPICallAttempt, ClientID: worst, API: worst, Service: worst, fqdn: worst,
+			userAgent: worst, sessionToken: token, Region: worst, accessKey: worst,
+			xAmzID2: worst, xAmzRequestID: worst, xAmznRequestID: worst,
+			awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst,
 			Timestamp: 1 << 62, AttemptLatency: 1 << 62, HTTPStatusCode: 599,
 		}
 	}
@@ -280,8 +280,8 @@ func TestEncodeSizeBound(t *testing.T) {
 	assert.True(t, json.Valid(b))
 	assert.NotContains(t, string(b), "SessionToken", "a token that does not fit is left out, not cut")
 
-	call := Metric{Kind: KindAPICall, ClientID: worst, API: worst, Service: worst, UserAgent: worst, Region: worst,
-		AWSException: worst, AWSExceptionMessage: worst, SDKException: worst, SDKExceptionMessage: worst}
+	call := Metric{Kind: KindAPICall, ClientID: worst, API: worst, Service: worst, userAgent: worst, Region: worst,
+		awsException: worst, awsExceptionMessage: worst, sdkException: worst, sdkExceptionMessage: worst}
 	b = throughRecord(&call)
 	assert.LessOrEqual(t, len(b), maxDatagramSize)
 	assert.True(t, json.Valid(b))
@@ -294,22 +294,22 @@ func FuzzEncodeMetric(f *testing.F) {
 	f.Fuzz(func(t *testing.T, clientID, userAgent, message, token string, n int64, call bool) {
 		m := Metric{
 			Kind: KindAPICallAttempt, ClientID: clientID, API: message, Service: userAgent, Timestamp: n,
-			AttemptLatency: n, Fqdn: message, UserAgent: userAgent, SessionToken: token, Region: clientID,
-			AccessKey: clientID, XAmzID2: message, XAmzRequestID: token, XAmznRequestID: userAgent,
-			AWSException: clientID, AWSExceptionMessage: message, SDKException: userAgent, SDKExceptionMessage: message,
+			AttemptLatency: n, fqdn: message, userAgent: userAgent, sessionToken: token, Region: clientID,
+			accessKey: clientID, xAmzID2: message, xAmzRequestID: token, xAmznRequestID: userAgent,
+			awsException: clientID, awsExceptionMessage: message, sdkException: userAgent, sdkExceptionMessage: message,
 			HTTPStatusCode: int(n % 1000),
 		}
 		if call {
 			m.Kind, m.Latency, m.AttemptCount, m.MaxRetriesExceeded = KindAPICall, n, int(n%10), n%2 == 0
 		} else {
-			m.Timed, m.ConnectionReused = timingField(n), n%3 == 0
-			m.AcquireConnectionLatency, m.ConnectLatency, m.RequestLatency = n, -n, n/2
-			m.DNSLatency, m.TCPLatency, m.SSLLatency = n%7, n%11, n%13
+			m.timed, m.connectionReused = timingField(n), n%3 == 0
+			m.acquireConnectionLatency, m.connectLatency, m.requestLatency = n, -n, n/2
+			m.dnsLatency, m.tcpLatency, m.sslLatency = n%7, n%11, n%13
 			var ip [16]byte
 			for i := range ip {
 				ip[i] = byte(n >> (i % 8 * 8))
 			}
-			m.DestinationIP = netip.AddrFrom16(ip).Unmap()
+			m.destinationIP = netip.AddrFrom16(ip).Unmap()
 		}
 		// Whether the strings cut to their limits fit: then nothing else
 		// may be cut.
@@ -339,7 +339,7 @@ func FuzzEncodeMetric(f *testing.F) {
 		}
 		// Only an attempt carries the session token; the record of a call
 		// keeps the fields of a call alone.
-		if fits && !call && m.SessionToken != token {
+		if fits && !call && m.sessionToken != token {
 			t.Fatalf("session token left out of a datagram that fits")
 		}
 	})

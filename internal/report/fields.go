@@ -36,18 +36,18 @@ func (m *Metric) stringPtrs() [numStrings]*string {
 		sClientID:            &m.ClientID,
 		sAPI:                 &m.API,
 		sService:             &m.Service,
-		sFqdn:                &m.Fqdn,
-		sUserAgent:           &m.UserAgent,
-		sSessionToken:        &m.SessionToken,
+		sFqdn:                &m.fqdn,
+		sUserAgent:           &m.userAgent,
+		sSessionToken:        &m.sessionToken,
 		sRegion:              &m.Region,
-		sAccessKey:           &m.AccessKey,
-		sXAmzID2:             &m.XAmzID2,
-		sXAmznRequestID:      &m.XAmznRequestID,
-		sXAmzRequestID:       &m.XAmzRequestID,
-		sAWSException:        &m.AWSException,
-		sAWSExceptionMessage: &m.AWSExceptionMessage,
-		sSDKException:        &m.SDKException,
-		sSDKExceptionMessage: &m.SDKExceptionMessage,
+		sAccessKey:           &m.accessKey,
+		sXAmzID2:             &m.xAmzID2,
+		sXAmznRequestID:      &m.xAmznRequestID,
+		sXAmzRequestID:       &m.xAmzRequestID,
+		sAWSException:        &m.awsException,
+		sAWSExceptionMessage: &m.awsExceptionMessage,
+		sSDKException:        &m.sdkException,
+		sSDKExceptionMessage: &m.sdkExceptionMessage,
 	}
 }
 
@@ -82,14 +82,14 @@ func (m *Metric) numbers() [numNumbers]int64 {
 		nMaxRetriesExceeded:       boolInt(m.MaxRetriesExceeded),
 		nAttemptLatency:           m.AttemptLatency,
 		nHTTPStatusCode:           int64(m.HTTPStatusCode),
-		nTimed:                    int64(m.Timed),
-		nConnectionReused:         boolInt(m.ConnectionReused),
-		nAcquireConnectionLatency: m.AcquireConnectionLatency,
-		nConnectLatency:           m.ConnectLatency,
-		nRequestLatency:           m.RequestLatency,
-		nDNSLatency:               m.DNSLatency,
-		nTCPLatency:               m.TCPLatency,
-		nSSLLatency:               m.SSLLatency,
+		nTimed:                    int64(m.timed),
+		nConnectionReused:         boolInt(m.connectionReused),
+		nAcquireConnectionLatency: m.acquireConnectionLatency,
+		nConnectLatency:           m.connectLatency,
+		nRequestLatency:           m.requestLatency,
+		nDNSLatency:               m.dnsLatency,
+		nTCPLatency:               m.tcpLatency,
+		nSSLLatency:               m.sslLatency,
 	}
 }
 
@@ -102,14 +102,14 @@ func (m *Metric) setNumbers(v *[numNumbers]int64) {
 	m.MaxRetriesExceeded = v[nMaxRetriesExceeded] != 0
 	m.AttemptLatency = v[nAttemptLatency]
 	m.HTTPStatusCode = int(v[nHTTPStatusCode])
-	m.Timed = timingField(v[nTimed])
-	m.ConnectionReused = v[nConnectionReused] != 0
-	m.AcquireConnectionLatency = v[nAcquireConnectionLatency]
-	m.ConnectLatency = v[nConnectLatency]
-	m.RequestLatency = v[nRequestLatency]
-	m.DNSLatency = v[nDNSLatency]
-	m.TCPLatency = v[nTCPLatency]
-	m.SSLLatency = v[nSSLLatency]
+	m.timed = timingField(v[nTimed])
+	m.connectionReused = v[nConnectionReused] != 0
+	m.acquireConnectionLatency = v[nAcquireConnectionLatency]
+	m.connectLatency = v[nConnectLatency]
+	m.requestLatency = v[nRequestLatency]
+	m.dnsLatency = v[nDNSLatency]
+	m.tcpLatency = v[nTCPLatency]
+	m.sslLatency = v[nSSLLatency]
 }
 
 func boolInt(v bool) int64 {
@@ -138,7 +138,7 @@ const (
 	encType
 	// encVersion is the constant 1 of the datagram's version.
 	encVersion
-	// encAddr is DestinationIP, written when it is valid.
+	// encAddr is destinationIP, written when it is valid.
 	encAddr
 )
 

@@ -24,30 +24,30 @@ func throughRecord(m *Metric) []byte {
 }
 
 // everyField returns a metric of kind with every field of Metric set to a
-// value of its own, none zero, set through reflection so that a field added
-// to Metric is set too.
+// value of its own, none zero. It sets them through the accessors the
+// record and the encoder use (stringPtrs, setNumbers), and checks by
+// reflection that no field of Metric is left out of them.
 func everyField(t *testing.T, kind Kind) Metric {
+	strs, _ := goFieldNames(t)
 	var m Metric
-	v := reflect.ValueOf(&m).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		f, name := v.Field(i), v.Type().Field(i).Name
-		switch {
-		case name == "Kind":
-			f.SetUint(uint64(kind))
-		case name == "Timed":
-			f.SetUint(uint64(hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency |
-				hasRequestLatency | hasDNSLatency | hasTCPLatency | hasSSLLatency))
-		case f.Type() == reflect.TypeOf(netip.Addr{}):
-			f.Set(reflect.ValueOf(netip.MustParseAddr("192.0.2.7")))
-		case f.Kind() == reflect.String:
-			f.SetString("v" + name)
-		case f.Kind() == reflect.Bool:
-			f.SetBool(true)
-		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
-			f.SetInt(int64(1000 + i))
-		default:
-			require.Failf(t, "field of an unknown type", "Metric.%s is a %s: teach everyField and fields about it", name, f.Type())
-		}
+	for i, p := range m.stringPtrs() {
+		*p = "v" + strs[i]
+	}
+	var v [numNumbers]int64
+	for i := range v {
+		v[i] = int64(1000 + i)
+	}
+	v[nKind] = int64(kind)
+	v[nMaxRetriesExceeded], v[nConnectionReused] = 1, 1
+	v[nTimed] = int64(hasConnectionReused | hasAcquireConnectionLatency | hasConnectLatency |
+		hasRequestLatency | hasDNSLatency | hasTCPLatency | hasSSLLatency)
+	m.setNumbers(&v)
+	m.destinationIP = netip.MustParseAddr("192.0.2.7")
+
+	rv := reflect.ValueOf(m)
+	for i := 0; i < rv.NumField(); i++ {
+		require.False(t, rv.Field(i).IsZero(),
+			"Metric.%s is set by no accessor: add it to fields.go and to everyField", rv.Type().Field(i).Name)
 	}
 	return m
 }
@@ -94,7 +94,7 @@ func TestEveryFieldTravels(t *testing.T) {
 				case encVersion:
 					value = 1.0
 				case encAddr:
-					value = want.DestinationIP.String()
+					value = want.destinationIP.String()
 				default:
 					value = float64(nums[f.idx])
 				}
@@ -105,27 +105,37 @@ func TestEveryFieldTravels(t *testing.T) {
 }
 
 // TestEveryFieldIsEncoded checks that changing any one field of Metric
-// changes the datagram of at least one kind.
+// changes the datagram of at least one kind. It zeroes the fields through
+// the accessors; everyField checks that they reach every field.
 func TestEveryFieldIsEncoded(t *testing.T) {
 	encode := func(m Metric) string { return string(throughRecord(&m)) }
-	typ := reflect.TypeOf(Metric{})
-	for i := 0; i < typ.NumField(); i++ {
-		name := typ.Field(i).Name
-		if name == "Kind" {
-			continue // it picks the datagram's type
-		}
+	strs, nums := goFieldNames(t)
+	check := func(name string, zero func(m *Metric)) {
 		changed := false
 		for _, kind := range []Kind{KindAPICallAttempt, KindAPICall} {
 			base := everyField(t, kind)
 			other := base
-			f := reflect.ValueOf(&other).Elem().Field(i)
-			f.Set(reflect.Zero(f.Type()))
+			zero(&other)
 			if encode(base) != encode(other) {
 				changed = true
 			}
 		}
 		assert.True(t, changed, "Metric.%s reaches no datagram", name)
 	}
+	for i, name := range strs {
+		check(name, func(m *Metric) { *m.stringPtrs()[i] = "" })
+	}
+	for i, name := range nums {
+		if i == nKind {
+			continue // it picks the datagram's type
+		}
+		check(name, func(m *Metric) {
+			v := m.numbers()
+			v[i] = 0
+			m.setNumbers(&v)
+		})
+	}
+	check("destinationIP", func(m *Metric) { m.destinationIP = netip.Addr{} })
 }
 
 // TestStringLimits checks that every string field but the session token

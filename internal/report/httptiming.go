@@ -229,7 +229,7 @@ func (t *AttemptTrace) Responded() {
 }
 
 // Fill sets the HTTP timing fields of m, an ApiCallAttempt metric, from what
-// the trace measured, and the bits of Timed for those it sets. It sets none
+// the trace measured, and the bits of timed for those it sets. It sets none
 // when the attempt got no connection. A nil trace sets nothing.
 func (t *AttemptTrace) Fill(m *Metric) {
 	if t == nil {
@@ -239,23 +239,23 @@ func (t *AttemptTrace) Fill(m *Metric) {
 	if getConn == 0 || gotConn < getConn {
 		return
 	}
-	m.Timed |= hasConnectionReused | hasAcquireConnectionLatency
-	m.ConnectionReused = t.reused.Load()
-	m.AcquireConnectionLatency = millis(gotConn - getConn)
+	m.timed |= hasConnectionReused | hasAcquireConnectionLatency
+	m.connectionReused = t.reused.Load()
+	m.acquireConnectionLatency = millis(gotConn - getConn)
 	if n := t.ipLen.Load(); n != 0 {
 		var a [16]byte
 		binary.BigEndian.PutUint64(a[:8], t.ipHigh.Load())
 		binary.BigEndian.PutUint64(a[8:], t.ipLow.Load())
-		m.DestinationIP = netip.AddrFrom16(a)
+		m.destinationIP = netip.AddrFrom16(a)
 		if n == 4 {
-			m.DestinationIP = m.DestinationIP.Unmap()
+			m.destinationIP = m.destinationIP.Unmap()
 		}
 	}
 	if responded := t.responded.Load(); responded >= gotConn {
-		m.Timed |= hasRequestLatency
-		m.RequestLatency = millis(responded - gotConn)
+		m.timed |= hasRequestLatency
+		m.requestLatency = millis(responded - gotConn)
 	}
-	if m.ConnectionReused {
+	if m.connectionReused {
 		return
 	}
 	// The dial's phases count only when this attempt's dial made the
@@ -270,24 +270,24 @@ func (t *AttemptTrace) Fill(m *Metric) {
 		return
 	}
 	if dnsStart != 0 && connectStart >= dnsStart {
-		m.Timed |= hasDNSLatency
-		m.DNSLatency = millis(connectStart - dnsStart)
+		m.timed |= hasDNSLatency
+		m.dnsLatency = millis(connectStart - dnsStart)
 	}
 	if connectStart != 0 && connectDone >= connectStart {
-		m.Timed |= hasTCPLatency
-		m.TCPLatency = millis(connectDone - connectStart)
+		m.timed |= hasTCPLatency
+		m.tcpLatency = millis(connectDone - connectStart)
 	}
 	if tlsStart != 0 && tlsDone >= tlsStart {
-		m.Timed |= hasSSLLatency
-		m.SSLLatency = millis(tlsDone - tlsStart)
+		m.timed |= hasSSLLatency
+		m.sslLatency = millis(tlsDone - tlsStart)
 	}
 	start := connectStart
 	if dnsStart != 0 {
 		start = dnsStart
 	}
 	if start != 0 && ready >= start {
-		m.Timed |= hasConnectLatency
-		m.ConnectLatency = millis(ready - start)
+		m.timed |= hasConnectLatency
+		m.connectLatency = millis(ready - start)
 	}
 }
 

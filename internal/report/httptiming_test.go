@@ -66,12 +66,12 @@ func TestAttemptTraceFill(t *testing.T) {
 			}
 			var m Metric
 			trace.Fill(&m)
-			assert.Equal(t, tc.timed, m.Timed)
-			assert.Equal(t, !tc.newConn, m.ConnectionReused)
+			assert.Equal(t, tc.timed, m.timed)
+			assert.Equal(t, !tc.newConn, m.connectionReused)
 			if tc.ip == "" {
-				assert.False(t, m.DestinationIP.IsValid())
+				assert.False(t, m.destinationIP.IsValid())
 			} else {
-				assert.Equal(t, netip.MustParseAddr(tc.ip), m.DestinationIP)
+				assert.Equal(t, netip.MustParseAddr(tc.ip), m.destinationIP)
 			}
 		})
 	}
@@ -114,7 +114,7 @@ func TestAttemptTraceContext(t *testing.T) {
 	require.Equal(t, 1, theirs)
 	var m Metric
 	trace.Fill(&m)
-	assert.Equal(t, allTimed&^hasRequestLatency, m.Timed)
+	assert.Equal(t, allTimed&^hasRequestLatency, m.timed)
 }
 
 // BenchmarkAttemptTrace measures what timing adds to an attempt: the trace

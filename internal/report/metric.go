@@ -45,7 +45,9 @@ const maxDatagramSize = 8192
 // pointers to the request, so it can be queued and encoded after the API
 // call has moved on. Empty strings and zero status codes are left out of the
 // datagram; ClientId, Timestamp and the latency and count fields are always
-// written.
+// written. The exported fields are those csm and csmv2 set themselves; the
+// others are set by Reporter.ReadRequest, ReadResponse, SetException and
+// AttemptTrace.Fill.
 type Metric struct {
 	Kind      Kind
 	ClientID  string
@@ -59,36 +61,36 @@ type Metric struct {
 	MaxRetriesExceeded bool
 
 	// ApiCallAttempt only.
-	Fqdn           string
+	fqdn           string
 	AttemptLatency int64 // milliseconds
-	SessionToken   string
-	AccessKey      string
-	XAmzID2        string
-	XAmzRequestID  string
-	XAmznRequestID string
+	sessionToken   string
+	accessKey      string
+	xAmzID2        string
+	xAmzRequestID  string
+	xAmznRequestID string
 
 	// Both kinds. On an ApiCall they are written as the Final* fields and
 	// describe the last attempt.
-	UserAgent           string
+	userAgent           string
 	Region              string
 	HTTPStatusCode      int
-	AWSException        string
-	AWSExceptionMessage string
-	SDKException        string
-	SDKExceptionMessage string
+	awsException        string
+	awsExceptionMessage string
+	sdkException        string
+	sdkExceptionMessage string
 
 	// The HTTP timing of an attempt, when it was measured. Each of these
-	// fields is written only when its bit is set in Timed (0 ms is a
+	// fields is written only when its bit is set in timed (0 ms is a
 	// measurement).
-	Timed                    timingField
-	ConnectionReused         bool
-	AcquireConnectionLatency int64 // milliseconds, as all the latencies
-	ConnectLatency           int64
-	RequestLatency           int64
-	DNSLatency               int64
-	TCPLatency               int64
-	SSLLatency               int64
-	DestinationIP            netip.Addr // written when valid
+	timed                    timingField
+	connectionReused         bool
+	acquireConnectionLatency int64 // milliseconds, as all the latencies
+	connectLatency           int64
+	requestLatency           int64
+	dnsLatency               int64
+	tcpLatency               int64
+	sslLatency               int64
+	destinationIP            netip.Addr // written when valid
 }
 
 // timingField is a set of the HTTP timing fields a metric has.

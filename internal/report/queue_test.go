@@ -43,7 +43,7 @@ func releaseAll(q *queue, recs [][]byte) {
 
 // testRecord returns a metric whose record is about size bytes, numbered i.
 func testRecord(i, size int) *Metric {
-	return &Metric{Kind: KindAPICallAttempt, ClientID: strconv.Itoa(i), SessionToken: strings.Repeat("t", size)}
+	return &Metric{Kind: KindAPICallAttempt, ClientID: strconv.Itoa(i), sessionToken: strings.Repeat("t", size)}
 }
 
 // numberOf returns the number of the metric a record holds.
@@ -176,7 +176,7 @@ func TestQueueConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				m := &Metric{Kind: KindAPICall, ClientID: fmt.Sprintf("%d:%06d", p, i), SessionToken: strings.Repeat("x", i%900)}
+				m := &Metric{Kind: KindAPICall, ClientID: fmt.Sprintf("%d:%06d", p, i), sessionToken: strings.Repeat("x", i%900)}
 				if !pushed(q, m) {
 					dropped[p]++
 				}

@@ -36,8 +36,8 @@ func (m *Metric) recordSize() int {
 		size += 2 + len(*s)
 	}
 	if size > maxRecordSize {
-		size -= len(m.SessionToken)
-		m.SessionToken = ""
+		size -= len(m.sessionToken)
+		m.sessionToken = ""
 	}
 	return size
 }
@@ -50,7 +50,7 @@ func (m *Metric) putRecord(b []byte) {
 		binary.LittleEndian.PutUint64(nums[8*i:8*i+8], uint64(v))
 	}
 	b[recordAddr] = 0
-	if ip := m.DestinationIP; ip.IsValid() {
+	if ip := m.destinationIP; ip.IsValid() {
 		a := ip.As16()
 		copy(b[recordAddr+1:recordFixed], a[:])
 		b[recordAddr] = 16
@@ -82,11 +82,11 @@ func readRecord(b []byte, m *Metric) {
 	copy(a[:], b[recordAddr+1:recordFixed])
 	switch b[recordAddr] {
 	case 4:
-		m.DestinationIP = netip.AddrFrom16(a).Unmap()
+		m.destinationIP = netip.AddrFrom16(a).Unmap()
 	case 16:
-		m.DestinationIP = netip.AddrFrom16(a)
+		m.destinationIP = netip.AddrFrom16(a)
 	default:
-		m.DestinationIP = netip.Addr{}
+		m.destinationIP = netip.Addr{}
 	}
 	at := recordFixed
 	for _, s := range m.stringPtrs() {

@@ -36,16 +36,16 @@ func (m *Metric) readRequest(req *http.Request, sendToken bool) {
 	if req == nil {
 		return
 	}
-	m.UserAgent = header(req.Header, headerUserAgent)
+	m.userAgent = header(req.Header, headerUserAgent)
 	if m.Kind != KindAPICallAttempt {
 		return
 	}
 	if req.URL != nil {
-		m.Fqdn = hostname(req.URL.Host)
+		m.fqdn = hostname(req.URL.Host)
 	}
-	m.AccessKey = accessKeyID(header(req.Header, headerAuthorization))
+	m.accessKey = accessKeyID(header(req.Header, headerAuthorization))
 	if sendToken {
-		m.SessionToken = header(req.Header, headerSecurityToken)
+		m.sessionToken = header(req.Header, headerSecurityToken)
 	}
 }
 
@@ -63,9 +63,9 @@ func (m *Metric) ReadResponse(resp *http.Response) {
 	if m.Kind != KindAPICallAttempt {
 		return
 	}
-	m.XAmzRequestID = header(resp.Header, headerAmzRequestID)
-	m.XAmznRequestID = header(resp.Header, headerAmznRequestID)
-	m.XAmzID2 = header(resp.Header, headerAmzID2)
+	m.xAmzRequestID = header(resp.Header, headerAmzRequestID)
+	m.xAmznRequestID = header(resp.Header, headerAmznRequestID)
+	m.xAmzID2 = header(resp.Header, headerAmzID2)
 }
 
 // header returns the first value of the header whose canonical name is key.
@@ -142,8 +142,8 @@ type Exception struct {
 // SetException puts e in the metric's AWS or SDK exception fields.
 func (m *Metric) SetException(e Exception) {
 	if e.AWS {
-		m.AWSException, m.AWSExceptionMessage = e.Code, e.Message
+		m.awsException, m.awsExceptionMessage = e.Code, e.Message
 	} else {
-		m.SDKException, m.SDKExceptionMessage = e.Code, e.Message
+		m.sdkException, m.sdkExceptionMessage = e.Code, e.Message
 	}
 }

@@ -31,23 +31,23 @@ func TestReadRequest(t *testing.T) {
 		want      Metric
 	}{
 		{"attempt, every header", KindAPICallAttempt, signed("dynamodb.us-west-2.amazonaws.com", full), true,
-			Metric{UserAgent: "aws-sdk-go-v2/1.48.0", Fqdn: "dynamodb.us-west-2.amazonaws.com", AccessKey: "AKIDTEST", SessionToken: "TOKEN"}},
+			Metric{userAgent: "aws-sdk-go-v2/1.48.0", fqdn: "dynamodb.us-west-2.amazonaws.com", accessKey: "AKIDTEST", sessionToken: "TOKEN"}},
 		{"the token only to a loopback agent", KindAPICallAttempt, signed("dynamodb.us-west-2.amazonaws.com", full), false,
-			Metric{UserAgent: "aws-sdk-go-v2/1.48.0", Fqdn: "dynamodb.us-west-2.amazonaws.com", AccessKey: "AKIDTEST"}},
+			Metric{userAgent: "aws-sdk-go-v2/1.48.0", fqdn: "dynamodb.us-west-2.amazonaws.com", accessKey: "AKIDTEST"}},
 		{"a call reads only the User-Agent", KindAPICall, signed("dynamodb.us-west-2.amazonaws.com", full), true,
-			Metric{UserAgent: "aws-sdk-go-v2/1.48.0"}},
-		{"host without its port", KindAPICallAttempt, signed("127.0.0.1:8443", nil), false, Metric{Fqdn: "127.0.0.1"}},
-		{"IPv6 host without brackets", KindAPICallAttempt, signed("[::1]:8443", nil), false, Metric{Fqdn: "::1"}},
-		{"IPv6 host without a port", KindAPICallAttempt, signed("[::1]", nil), false, Metric{Fqdn: "::1"}},
+			Metric{userAgent: "aws-sdk-go-v2/1.48.0"}},
+		{"host without its port", KindAPICallAttempt, signed("127.0.0.1:8443", nil), false, Metric{fqdn: "127.0.0.1"}},
+		{"IPv6 host without brackets", KindAPICallAttempt, signed("[::1]:8443", nil), false, Metric{fqdn: "::1"}},
+		{"IPv6 host without a port", KindAPICallAttempt, signed("[::1]", nil), false, Metric{fqdn: "::1"}},
 		{"unsigned request", KindAPICallAttempt, signed("s3.amazonaws.com", http.Header{"User-Agent": {"ua"}}), true,
-			Metric{UserAgent: "ua", Fqdn: "s3.amazonaws.com"}},
+			Metric{userAgent: "ua", fqdn: "s3.amazonaws.com"}},
 		{"S3 Signature Version 2", KindAPICallAttempt, signed("s3.amazonaws.com", http.Header{"Authorization": {"AWS AKIDV2:c2lnbmF0dXJl"}}), false,
-			Metric{Fqdn: "s3.amazonaws.com", AccessKey: "AKIDV2"}},
+			Metric{fqdn: "s3.amazonaws.com", accessKey: "AKIDV2"}},
 		// net/http and both SDKs store canonical names; http.Header.Get,
 		// which aws-sdk-go v1 uses, finds no other either.
 		{"a header stored under a non-canonical name", KindAPICallAttempt, signed("h", http.Header{"user-agent": {"ua"}}), false,
-			Metric{Fqdn: "h"}},
-		{"no URL", KindAPICallAttempt, &http.Request{Header: http.Header{"User-Agent": {"ua"}}}, false, Metric{UserAgent: "ua"}},
+			Metric{fqdn: "h"}},
+		{"no URL", KindAPICallAttempt, &http.Request{Header: http.Header{"User-Agent": {"ua"}}}, false, Metric{userAgent: "ua"}},
 		{"no request", KindAPICallAttempt, nil, true, Metric{}},
 	}
 	for _, tc := range cases {
@@ -73,9 +73,9 @@ func TestReadResponse(t *testing.T) {
 		want Metric
 	}{
 		{"attempt, the three request IDs", KindAPICallAttempt, &http.Response{StatusCode: 200, Header: ids},
-			Metric{HTTPStatusCode: 200, XAmzRequestID: "REQ", XAmznRequestID: "REQN", XAmzID2: "ID2"}},
+			Metric{HTTPStatusCode: 200, xAmzRequestID: "REQ", xAmznRequestID: "REQN", xAmzID2: "ID2"}},
 		{"an error response", KindAPICallAttempt, &http.Response{StatusCode: 503, Header: http.Header{"X-Amzn-Requestid": {"REQN"}}},
-			Metric{HTTPStatusCode: 503, XAmznRequestID: "REQN"}},
+			Metric{HTTPStatusCode: 503, xAmznRequestID: "REQN"}},
 		{"a call reads only the status", KindAPICall, &http.Response{StatusCode: 200, Header: ids}, Metric{HTTPStatusCode: 200}},
 		// The stand-in for a request that got no response: csmv2 read its
 		// headers, csm did not.
@@ -111,7 +111,7 @@ func TestReadDoesNotAllocate(t *testing.T) {
 		m.ReadResponse(resp)
 	})
 	assert.Zero(t, allocs)
-	assert.Equal(t, "::1", m.Fqdn)
+	assert.Equal(t, "::1", m.fqdn)
 }
 
 func TestTick(t *testing.T) {
@@ -151,6 +151,6 @@ func TestReadRequestTokenOnlyToLoopback(t *testing.T) {
 		rep.sendToken.Store(tc.loopback)
 		m := Metric{Kind: tc.kind}
 		rep.ReadRequest(&m, req)
-		assert.Equal(t, tc.want, m.SessionToken, "loopback %v, %v", tc.loopback, tc.kind)
+		assert.Equal(t, tc.want, m.sessionToken, "loopback %v, %v", tc.loopback, tc.kind)
 	}
 }
