@@ -10,7 +10,7 @@ import (
 
 // The default values here and of MetricsChannelSize are written out, not
 // taken from package report, so that the documentation shows them;
-// TestDefaults checks that they are report's.
+// TestDefaults checks them against aws-sdk-go's and csmv2's.
 
 const (
 	// DefaultPort is used when no port is specified.

@@ -88,7 +88,7 @@ func newPairRun(tb testing.TB, mode string) (func(), *report.Reporter) {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		require.NoError(tb, err)
 		tb.Cleanup(func() { _ = conn.Close() })
-		r, err := report.Start("bench", conn.LocalAddr().String(), report.DefaultQueueCapacity)
+		r, err := report.Start("bench", conn.LocalAddr().String(), 4096) // the default MetricsChannelSize
 		require.NoError(tb, err)
 		tb.Cleanup(ResetForTest)
 		if mode == "paused" {

@@ -8,12 +8,6 @@ import (
 	"sync/atomic"
 )
 
-// DefaultQueueCapacity is the default capacity of a reporter's queue, in
-// metrics: with it, 16 goroutines calling at 16,000 calls/s on 2 cores had
-// nothing dropped from a full queue (BENCHMARKS.md, "Callers saturating the
-// CPU").
-const DefaultQueueCapacity = 4096
-
 const (
 	// queueBytesPerMetric is the ring's size per metric of capacity.
 	queueBytesPerMetric = 1024

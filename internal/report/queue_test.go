@@ -244,7 +244,7 @@ func TestQueueFlush(t *testing.T) {
 // the sender would, without encoding or writing them, and pushes again, so
 // the figure is a queued push plus its share of the releases.
 func BenchmarkQueuePushParallel(b *testing.B) {
-	q := newQueue(DefaultQueueCapacity)
+	q := newQueue(4096) // the default MetricsChannelSize of csm and csmv2
 	var drainMu sync.Mutex
 	_, dropped0, _, _ := q.counts()
 	b.ReportAllocs()
