@@ -3,7 +3,6 @@ package csm
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/opencsm/csm-go/internal/report"
 )
@@ -39,9 +38,6 @@ const (
 // full queue (BENCHMARKS.md, "Callers saturating the CPU").
 var MetricsChannelSize = 4096
 
-// mu guards wrapped, and makes Get and Start see one reporter.
-var mu sync.Mutex
-
 // AddressWithDefaults returns a CSM address built from the host and port
 // values. If the host or port is not set, default values will be used
 // instead. If host is "localhost" it will be replaced with "127.0.0.1".
@@ -76,16 +72,12 @@ func Start(clientID string, url string) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return wrapLocked(r), nil
+	return wrap(r), nil
 }
 
 // Get returns the process's reporter, or nil if none was started.
 func Get() *Reporter {
-	mu.Lock()
-	defer mu.Unlock()
-	return wrapLocked(report.Get())
+	return wrap(report.Get())
 }
 
 // panicValue is the error the original package panics with.

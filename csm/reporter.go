@@ -17,21 +17,11 @@ type Reporter struct {
 }
 
 // wrapped is the Reporter of the process's reporter, made once for it.
-var wrapped struct {
-	r   *report.Reporter
-	rep *Reporter
-}
+var wrapped report.Wrapper[Reporter]
 
-// wrapLocked returns the *Reporter of r, the same one every time for the same r.
-// mu must be held.
-func wrapLocked(r *report.Reporter) *Reporter {
-	if r == nil {
-		return nil
-	}
-	if wrapped.r != r {
-		wrapped.r, wrapped.rep = r, &Reporter{r: r}
-	}
-	return wrapped.rep
+// wrap returns the *Reporter of r, the same one every time for the same r.
+func wrap(r *report.Reporter) *Reporter {
+	return wrapped.Wrap(r, func(r *report.Reporter) *Reporter { return &Reporter{r: r} })
 }
 
 // core returns the process's reporter that rep wraps; nil for a nil rep,

@@ -51,9 +51,7 @@ func enable() (*Reporter, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return wrapLocked(r), s.HTTPTiming, nil
+	return wrap(r), s.HTTPTiming, nil
 }
 
 // removeBuiltInHandlers takes the handlers of aws-sdk-go's built-in CSM out

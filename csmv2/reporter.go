@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/opencsm/csm-go/internal/report"
 )
@@ -26,25 +25,15 @@ type Reporter struct {
 	timedAttempt *attemptMiddleware
 }
 
-var (
-	// mu guards wrapped.
-	mu sync.Mutex
-	// wrapped is the Reporter of the process's reporter, made once for it.
-	wrapped *Reporter
-)
+// wrapped is the Reporter of the process's reporter, made once for it.
+var wrapped report.Wrapper[Reporter]
 
 // wrap returns the *Reporter of r, the same one every time for the same r.
 func wrap(r *report.Reporter) *Reporter {
-	if r == nil {
-		return nil
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if wrapped == nil || wrapped.r != r {
-		wrapped = &Reporter{r: r, call: &callMiddleware{rep: r}, attempt: &attemptMiddleware{rep: r},
+	return wrapped.Wrap(r, func(r *report.Reporter) *Reporter {
+		return &Reporter{r: r, call: &callMiddleware{rep: r}, attempt: &attemptMiddleware{rep: r},
 			timedAttempt: &attemptMiddleware{rep: r, timed: true}}
-	}
-	return wrapped
+	})
 }
 
 // Start starts the process's reporter, which sends metrics over UDP to the
