@@ -40,14 +40,32 @@ func CheckExitDeliveryAssumingRole(t *testing.T, dir string, runs int) {
 	checkExit(t, dir, runs, []string{"assume-role"}, map[string]int{"STS": 1, "DynamoDB": 1})
 }
 
-// CheckExitDeliveryOfCalls is CheckExitDelivery for a program run with
-// shape as its second argument, that makes calls DynamoDB calls of one
-// attempt each against a transport of its own, which answers at once: the
-// agent must receive the ApiCall and ApiCallAttempt datagrams of every call
-// of every run.
-func CheckExitDeliveryOfCalls(t *testing.T, dir string, runs int, shape string, calls int) {
+// CheckExitDeliveryOfCalls is CheckExitDelivery for a program that makes
+// several DynamoDB calls of one attempt each against a transport of its
+// own, which answers at once, in the shapes short programs have; its
+// second argument names the shape:
+//
+//   - back-to-back: 5 calls in a row;
+//   - fan-out: 4 goroutines × 3 calls, then wg.Wait();
+//   - after-flush: a call, Flush, and a call right after.
+//
+// For each shape, in a subtest, the agent must receive the ApiCall and
+// ApiCallAttempt datagrams of every call of every run.
+func CheckExitDeliveryOfCalls(t *testing.T, dir string, runs int) {
 	t.Helper()
-	checkExit(t, dir, runs, []string{shape}, map[string]int{"DynamoDB": calls})
+	shapes := []struct {
+		shape string
+		calls int
+	}{
+		{"back-to-back", 5},
+		{"fan-out", 12},
+		{"after-flush", 2},
+	}
+	for _, s := range shapes {
+		t.Run(s.shape, func(t *testing.T) {
+			checkExit(t, dir, runs, []string{s.shape}, map[string]int{"DynamoDB": s.calls})
+		})
+	}
 }
 
 // assumeRoleResponse is STS's answer to AssumeRole.
