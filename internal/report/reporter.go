@@ -152,7 +152,7 @@ func (rep *Reporter) drain() {
 		}
 		w := &rep.w
 		w.held = append(w.held[:0], w.datagrams[released]...)
-		rep.queue.release(1, w.records[released], 0)
+		rep.queue.hold(w.records[released])
 		rep.queue.give()
 		_, err := rep.conn.Write(w.held)
 		rep.count(1, err)
