@@ -68,6 +68,8 @@ type queue struct {
 	// settled is the last ticket settled, published for calls that check
 	// it without mu: max(queued-count, deferredTo).
 	settled atomic.Uint64
+	// last is queued, published for EndCall, which reads it without mu.
+	last atomic.Uint64
 
 	// writing is the write token: whoever holds it (an API call's
 	// goroutine or the sender goroutine) takes records from the ring and
@@ -157,6 +159,7 @@ func (q *queue) push(m *Metric) (ok bool, ticket uint64) {
 	q.head = at + need
 	q.count++
 	q.queued++
+	q.last.Store(q.queued)
 	ticket = q.queued
 	q.mu.Unlock()
 	return true, ticket
