@@ -131,6 +131,7 @@ func (rep *Reporter) sendAttemptMetric(r *request.Request, timed bool) {
 // sendAPICallMetric runs once per API call, after its last attempt.
 func (rep *Reporter) sendAPICallMetric(r *request.Request) {
 	if rep.r.DropIfPaused() {
+		rep.r.EndCall() // attempts queued before the pause
 		return
 	}
 	m := rep.newMetric(report.KindAPICall, r, r.Time)

@@ -201,3 +201,19 @@ func TestNoAgentListening(t *testing.T) {
 	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors)
 	assert.NotZero(t, st.WriteErrors, "refused writes are counted")
 }
+
+// TestPausedCallWritesItsAttempts checks that a call paused between its
+// attempts has the attempt queued before the pause written when it
+// returns, although its ApiCall metric is not produced.
+func TestPausedCallWritesItsAttempts(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	stub := &stubTransport{responses: []stubResponse{{Status: 500}, {Status: 200, Cancel: rep.Pause}}}
+	c := newInstrumentedClient(t, rep, stub)
+	require.NoError(t, callOperation(c, "PausedBetweenAttempts"))
+	st := rep.Stats()
+	require.Equal(t, uint64(1), st.Queued, "the first attempt")
+	require.Equal(t, uint64(2), st.DroppedPaused, "the second attempt and the call")
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors+st.Deferred, "written or deferred when the call returned")
+	agent.Sync(t)
+	assert.Equal(t, 1, agent.Len())
+}

@@ -152,6 +152,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	metric := m.newMetric(ctx, report.KindAPICall)
 	metric.Timestamp = start.UnixMilli()
 	metric.Latency = end.MillisSince(start)
+	sentAttempts := false
 	if results, ok := retry.GetAttemptResults(metadata); ok && len(results.Results) > 0 {
 		var last *attemptRecord
 		for _, r := range results.Results {
@@ -164,6 +165,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 			}
 			if last.report {
 				m.sendAttempt(&metric, last)
+				sentAttempts = true
 			}
 		}
 		// The call reports its last attempt's request and response.
@@ -176,6 +178,9 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	}
 	// Paused during the call: its ApiCall is not sent.
 	if m.rep.DropIfPaused() {
+		if sentAttempts {
+			m.rep.EndCall()
+		}
 		return out, metadata, err
 	}
 	if err != nil {
@@ -236,6 +241,9 @@ func (m *callMiddleware) sendAttemptsAfterContinue(ctx context.Context, metadata
 			}
 			m.sendAttempt(&call, rec)
 		}
+	}
+	if call.Kind != 0 {
+		m.rep.EndCall()
 	}
 }
 

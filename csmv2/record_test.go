@@ -59,3 +59,19 @@ func TestAttemptsBeforeTheirCall(t *testing.T) {
 	require.NotNil(t, call)
 	assert.LessOrEqual(t, call.String(), first.String(), "the call started before its first attempt")
 }
+
+// TestAttemptsAfterContinueWritten checks that the attempts sent of a call
+// that started paused are written when the call returns, although the call
+// has no ApiCall metric to end it.
+func TestAttemptsAfterContinueWritten(t *testing.T) {
+	rep, agent := startReporter(t, "")
+	unavailable := stubResponse{status: 503, errorCode: "ServiceUnavailable", errorMessage: "down", during: rep.Continue}
+	rep.Pause()
+	require.NoError(t, newTestClient(testConfig(rep, ""), "CSM Test", 2, &stubHTTP{responses: []stubResponse{unavailable}}).
+		call(context.Background(), "Continued"))
+	st := rep.Stats()
+	require.Equal(t, uint64(1), st.Queued, "the second attempt")
+	assert.Equal(t, st.Queued, st.Sent+st.WriteErrors+st.Deferred, "written or deferred when the call returned")
+	agent.Sync(t)
+	assert.Equal(t, 1, agent.Len())
+}

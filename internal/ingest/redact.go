@@ -31,9 +31,12 @@ func MaskAccessKey(id string) string {
 // "REDACTED" and the value after every "AccessKey" key by the JSON string
 // of MaskAccessKey, at any depth. Keys match as encoding/json matches
 // them: without regard to case, and after their escapes are undone. A
-// value cut short is masked to the end. Everything else stays as it was:
-// valid JSON stays valid JSON. It returns b itself when there is nothing
-// to mask.
+// value cut short is masked to the end. Where b's quotes may not pair up
+// as in JSON (an unescaped quote in a value), everything is masked to the
+// end from a closing quote that could also open a secret key, and from a
+// secret value that may go on past where it seems to end. Everything else
+// stays as it was: valid JSON stays valid JSON. It returns b itself when
+// there is nothing to mask.
 func MaskSecrets(b []byte) []byte {
 	var out []byte
 	last := 0 // b[:last] is in out
@@ -44,6 +47,10 @@ func MaskSecrets(b []byte) []byte {
 		end := stringEnd(b, i)
 		if end < 0 {
 			break // a string cut short: not a key
+		}
+		if opensSecretKey(b, end-1) {
+			out = append(out, b[last:end-1]...)
+			return append(out, `"`+Redacted+`"`...)
 		}
 		key := b[i:end]
 		i = end - 1
@@ -59,6 +66,10 @@ func MaskSecrets(b []byte) []byte {
 		vs := skipSpace(b, j+1)
 		ve := valueEnd(b, vs)
 		out = append(out, b[last:vs]...)
+		if k := skipSpace(b, ve); k < len(b) && b[k] != ',' && b[k] != '}' && b[k] != ']' {
+			// Not where a JSON value ends: the value may go on.
+			return append(out, `"`+Redacted+`"`...)
+		}
 		if secret {
 			out = append(out, `"`+Redacted+`"`...)
 		} else {
@@ -75,6 +86,24 @@ func MaskSecrets(b []byte) []byte {
 		return b
 	}
 	return append(out, b[last:]...)
+}
+
+// maxSecretKeyLen is the longest JSON string that can name a secret key:
+// "SessionToken" with each letter escaped as \uXXXX.
+const maxSecretKeyLen = 2 + 6*len("SessionToken")
+
+// opensSecretKey reports whether the quote at b[q] opens a JSON string
+// naming a secret key, followed by a colon.
+func opensSecretKey(b []byte, q int) bool {
+	end := stringEnd(b[:min(len(b), q+maxSecretKeyLen)], q)
+	if end < 0 {
+		return false
+	}
+	if j := skipSpace(b, end); j >= len(b) || b[j] != ':' {
+		return false
+	}
+	secret, access := secretKey(b[q:end])
+	return secret || access
 }
 
 // secretKey tells whether the JSON string key names the SessionToken or

@@ -25,6 +25,13 @@ func TestMaskSecrets(t *testing.T) {
 		{"access key", `{"AccessKey":"AKIAIOSFODNN7EXAMPLE"}`, `{"AccessKey":"****MPLE"}`},
 		{"short access key", `{"AccessKey":"AKID"}`, `{"AccessKey":"****"}`},
 		{"not JSON around", `oops {"AccessKey":"AKIAIOSFODNN7EXAMPLE","SessionToken":"t"`, `oops {"AccessKey":"****MPLE","SessionToken":"REDACTED"`},
+		// An unescaped quote in a value shifts which quotes open strings:
+		// a key that a closing quote could open, or a value that may go
+		// on, is masked to the end.
+		{"unescaped quote before a token", `{"UserAgent":"a"b","SessionToken":"tok123"}`, `{"UserAgent":"a"b","REDACTED"`},
+		{"unescaped quote before an access key", `{"A":"x"y","AccessKey":"AKIAIOSFODNN7EXAMPLE"}`, `{"A":"x"y","REDACTED"`},
+		{"unescaped quote in a token", `{"a":"x","SessionToken":"tok"123","B":1}`, `{"a":"x","SessionToken":"REDACTED"`},
+		{"a token that goes on", `{"SessionToken":12 34}`, `{"SessionToken":"REDACTED"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,9 +36,9 @@ const (
 //
 // Records are numbered in the order they were pushed, from 1: a record's
 // number is its ticket. A call is done with the queue once every record up
-// to its ticket is settled: taken out of the ring (written, failed, or held
-// by the sender goroutine while it waits for room), or deferred to the
-// sender goroutine.
+// to its ticket is settled: taken out of the ring (written or failed), or
+// deferred to the sender goroutine (a record it holds while it waits for
+// room is deferred).
 type queue struct {
 	mu       sync.Mutex
 	buf      []byte
@@ -62,6 +62,8 @@ type queue struct {
 	// settled is the last ticket settled, published for calls that check
 	// it without mu: max(queued-count, deferredTo).
 	settled atomic.Uint64
+	// last is queued, published for EndCall, which reads it without mu.
+	last atomic.Uint64
 
 	// writing is the write token: whoever holds it (an API call's
 	// goroutine or the sender goroutine) takes records from the ring and
@@ -151,6 +153,7 @@ func (q *queue) push(m *Metric) (ok bool, ticket uint64) {
 	q.head = at + need
 	q.count++
 	q.queued++
+	q.last.Store(q.queued)
 	ticket = q.queued
 	q.mu.Unlock()
 	return true, ticket
@@ -288,6 +291,21 @@ func (q *queue) release(n int, last []byte, done int) {
 	q.count -= n
 	q.settleLocked()
 	q.completeLocked(done)
+	q.mu.Unlock()
+}
+
+// hold frees the space of the oldest record, rec from peek, which the
+// sender goroutine writes without the token, waiting for room, and defers
+// it: a call that finds it settled returns before it is written.
+func (q *queue) hold(rec []byte) {
+	q.mu.Lock()
+	if ticket := q.queued - uint64(q.count) + 1; ticket > q.deferredTo {
+		q.deferred++
+		q.deferredTo = ticket
+	}
+	q.tail = q.end(rec)
+	q.count--
+	q.settleLocked()
 	q.mu.Unlock()
 }
 
