@@ -37,16 +37,7 @@ cleanup() {
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
-
-run() {
-	local name=$1
-	shift
-	if ! "$@" >"$log" 2>&1; then
-		cat "$log"
-		echo "FAILED: $name"
-		exit 1
-	fi
-}
+. .ci/lib.sh # run, require, step
 
 # Debian's botocore, with Debian's Python: a python3 earlier in PATH (pyenv)
 # may have a botocore of its own, or none.

@@ -9,27 +9,7 @@ cd "$(dirname "$0")/.."
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-
-# run NAME CMD...: runs CMD with its output in $log, and on failure prints
-# that output and stops.
-run() {
-	local name=$1
-	shift
-	if ! "$@" >"$log" 2>&1; then
-		cat "$log"
-		echo "FAILED: $name"
-		exit 1
-	fi
-}
-
-# require PATTERN WHAT: fails unless $log has a line matching PATTERN.
-require() {
-	if ! grep -q -E -- "$1" "$log"; then
-		cat "$log"
-		echo "FAILED: $2"
-		exit 1
-	fi
-}
+. .ci/lib.sh # run, require, step
 
 echo "== csmtail: Debian's prometheus and tmux"
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v tmux >/dev/null; then

@@ -49,23 +49,10 @@ newmod() {
 }
 
 failed=0
-# step NAME CMD...: runs CMD with its output in $log; one line, and the
-# output when CMD failed.
-step() {
-	local name=$1
-	shift
-	if "$@" >"$log" 2>&1; then
-		echo "ok   $name"
-	else
-		echo "FAIL $name"
-		sed 's/^/     | /' "$log" | tail -30
-		failed=1
-		return 1
-	fi
-}
+. .ci/lib.sh # run, require, step
 
-# run DIR BLOCK: runs the document's block in DIR.
-run() {
+# run_block DIR BLOCK: runs the document's block in DIR.
+run_block() {
 	local code
 	code=$(block "$2")
 	if [ -z "$code" ]; then
@@ -101,14 +88,14 @@ requires() {
 # requiring its SDK.
 newmod "$scratch/replace-csm" v1call
 requires "$scratch/replace-csm" github.com/aws/aws-sdk-go
-if step "$doc, replace lines for csm: go mod edit, go get" run "$scratch/replace-csm" replace-csm; then
+if step "$doc, replace lines for csm: go mod edit, go get" run_block "$scratch/replace-csm" replace-csm; then
 	step "build and run an aws-sdk-go program with csm from the clone" call "$scratch/replace-csm" v1call &&
 		echo "     received: $(tail -1 "$log")" || true
 fi
 newmod "$scratch/replace-csmv2" v2call
 requires "$scratch/replace-csmv2" github.com/aws/aws-sdk-go-v2 github.com/aws/aws-sdk-go-v2/credentials \
 	github.com/aws/aws-sdk-go-v2/service/sts
-if step "$doc, replace lines for csmv2: go mod edit, go get" run "$scratch/replace-csmv2" replace-csmv2; then
+if step "$doc, replace lines for csmv2: go mod edit, go get" run_block "$scratch/replace-csmv2" replace-csmv2; then
 	step "build and run an aws-sdk-go-v2 program with csmv2 from the clone" call "$scratch/replace-csmv2" v2call &&
 		echo "     received: $(tail -1 "$log")" || true
 fi
@@ -121,8 +108,8 @@ newmod "$scratch/work" v1call v2call
 requires "$scratch/work" github.com/aws/aws-sdk-go github.com/aws/aws-sdk-go-v2 \
 	github.com/aws/aws-sdk-go-v2/credentials github.com/aws/aws-sdk-go-v2/service/sts
 export GOFLAGS= GOWORK=
-if step "$doc, a workspace for csm and csmv2: go work init, go work use" run "$scratch/work" work-csm &&
-	step "$doc, ... and csmv2: go work use" run "$scratch/work" work-csmv2; then
+if step "$doc, a workspace for csm and csmv2: go work init, go work use" run_block "$scratch/work" work-csm &&
+	step "$doc, ... and csmv2: go work use" run_block "$scratch/work" work-csmv2; then
 	step "build and run an aws-sdk-go program with csm from the clone's workspace" call "$scratch/work" v1call || true
 	step "build and run an aws-sdk-go-v2 program with csmv2 from the clone's workspace" call "$scratch/work" v2call || true
 fi

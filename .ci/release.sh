@@ -64,20 +64,7 @@ cleanup() {
 trap cleanup EXIT
 
 failed=0
-# step NAME CMD...: runs CMD with its output in $log; prints one line, and
-# the output when CMD failed.
-step() {
-	local name=$1
-	shift
-	if "$@" >"$log" 2>&1; then
-		echo "ok   $name"
-	else
-		echo "FAIL $name"
-		sed 's/^/     | /' "$log" | tail -40
-		failed=1
-		return 1
-	fi
-}
+. .ci/lib.sh # run, require, step
 
 step "proxy: modules of $commit at $version in file://$scratch/proxy" \
 	env GOWORK=off go -C tools run ./modproxy -repo "$repo" -rev HEAD -version "$version" -out "$scratch/proxy" ||
