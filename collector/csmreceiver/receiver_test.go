@@ -14,21 +14,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/opencsm/csm-go/internal/ingest"
+	"github.com/opencsm/csm-go/internal/ingest/ingesttest"
 )
 
 const (
 	callJSON    = `{"Version":1,"Type":"ApiCall","Service":"S3","Api":"GetObject","ClientId":"app","Timestamp":1700000000000,"Region":"us-west-2","UserAgent":"aws-sdk-go/1.55.8 (go1.24; linux; amd64)","AttemptCount":1,"Latency":42,"FinalHttpStatusCode":200,"MaxRetriesExceeded":0}`
 	attemptJSON = `{"Version":1,"Type":"ApiCallAttempt","Service":"S3","Api":"GetObject","ClientId":"app","Timestamp":1700000000000,"Fqdn":"s3.us-west-2.amazonaws.com","Region":"us-west-2","UserAgent":"aws-sdk-go/1.55.8 (go1.24; linux; amd64)","AccessKey":"AKIDEXAMPLEKEY123456","SessionToken":"secret-session-token","AttemptLatency":40,"HttpStatusCode":200}`
 )
-
-// sized returns an ApiCall datagram of exactly n bytes, padded with an
-// unknown field.
-func sized(n int) []byte {
-	const head = `{"Type":"ApiCall","Service":"S3","Api":"GetObject","Pad":"`
-	const tail = `"}`
-	return []byte(head + strings.Repeat("x", n-len(head)-len(tail)) + tail)
-}
 
 // telemetryValue returns the sum of the receiver's own counter name over
 // the data points with the attributes of match.
@@ -57,65 +49,29 @@ func telemetryValue(t *testing.T, h *harness, name string, match ...attribute.Ke
 
 // TestDatagrams sends each datagram shape through a real UDP socket and
 // checks what the receiver counted, and what it refused and why, in its
-// own telemetry. The shapes are csmtail's (cmd/csmtail/tail).
+// own telemetry. The shapes are every receiver's (ingesttest.Datagrams):
+// the parser's and csmtail's tests take the same.
 func TestDatagrams(t *testing.T) {
-	tests := []struct {
-		name     string
-		datagram []byte
-		calls    int64
-		attempts int64
-		bad      ingest.BadReason
-	}{
-		{name: "object", datagram: []byte(callJSON), calls: 1},
-		{name: "trailing newline", datagram: []byte(callJSON + "\n"), calls: 1},
-		{name: "white space around", datagram: []byte(" \r\n\t" + callJSON + " \r\n"), calls: 1},
-		{name: "array of objects", datagram: []byte("[" + attemptJSON + ", " + callJSON + "]"), calls: 1, attempts: 1},
-		{name: "newline-separated objects", datagram: []byte(attemptJSON + "\n" + attemptJSON + "\n" + callJSON + "\n"), calls: 1, attempts: 2},
-		{name: "objects back to back", datagram: []byte(attemptJSON + callJSON), calls: 1, attempts: 1},
-		{name: "pretty-printed", datagram: []byte("{\n  \"Type\": \"ApiCall\",\n  \"Service\": \"S3\"\n}\n"), calls: 1},
-		{name: "unknown fields", datagram: []byte(`{"Type":"ApiCall","Extra":{"a":[1,2,{"b":null}]},"More":null,"Latency":null}`), calls: 1},
-		{name: "fractional latency", datagram: []byte(`{"Type":"ApiCall","Latency":12.5}`), calls: 1},
-		{name: "negative latency", datagram: []byte(`{"Type":"ApiCall","Latency":-5}`), calls: 1},
-		{name: "64 KiB datagram", datagram: sized(65507), calls: 1},
-
-		{name: "empty", datagram: []byte{}, bad: ingest.BadEmpty},
-		{name: "white space", datagram: []byte(" \n\t\r\n"), bad: ingest.BadEmpty},
-		{name: "empty array", datagram: []byte("[]"), bad: ingest.BadEmpty},
-		{name: "truncated JSON", datagram: []byte(callJSON[:40]), bad: ingest.BadNotJSON},
-		{name: "not JSON", datagram: []byte("hello, agent"), bad: ingest.BadNotJSON},
-		{name: "binary", datagram: []byte{0, 0xff, 0xfe, 1, 2}, bad: ingest.BadNotJSON},
-		{name: "garbage after an object", datagram: []byte(callJSON + " }"), calls: 1, bad: ingest.BadNotJSON},
-		{name: "string latency", datagram: []byte(`{"Type":"ApiCall","Latency":"12"}`), bad: ingest.BadWrongType},
-		{name: "numeric service", datagram: []byte(`{"Type":"ApiCall","Service":42}`), bad: ingest.BadWrongType},
-		{name: "numeric type", datagram: []byte(`{"Type":1}`), bad: ingest.BadWrongType},
-		{name: "object session token", datagram: []byte(`{"Type":"ApiCallAttempt","SessionToken":{"a":1}}`), bad: ingest.BadWrongType},
-		{name: "number", datagram: []byte("42"), bad: ingest.BadWrongType},
-		{name: "null", datagram: []byte("null"), bad: ingest.BadWrongType},
-		{name: "array with a number", datagram: []byte("[" + callJSON + ",1]"), calls: 1, bad: ingest.BadWrongType},
-		{name: "no type", datagram: []byte(`{"Service":"S3","Api":"GetObject"}`), bad: ingest.BadUnknownType},
-		{name: "unknown type", datagram: []byte(`{"Type":"ApiCallSummary"}`), bad: ingest.BadUnknownType},
-		{name: "a bad line among good ones", datagram: []byte(callJSON + "\n{\"Type\":\"Other\"}\n" + attemptJSON), calls: 1, attempts: 1, bad: ingest.BadUnknownType},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range ingesttest.Datagrams() {
+		t.Run(tt.Name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			h.send(t, tt.datagram)
-			if tt.calls+tt.attempts > 0 {
+			h.send(t, []byte(tt.Data))
+			if tt.Calls+tt.Attempts > 0 {
 				md := h.flush(t)
-				assert.Equal(t, tt.calls, total(md, "client.call.duration", nil), "calls")
-				assert.Equal(t, tt.attempts, total(md, "client.call.attempts", nil), "attempts")
+				assert.Equal(t, int64(tt.Calls), total(md, "client.call.duration", nil), "calls")
+				assert.Equal(t, int64(tt.Attempts), total(md, "client.call.attempts", nil), "attempts")
 			} else {
 				require.NoError(t, h.r.flush(context.Background(), time.Now()))
 				assert.Empty(t, h.sink.AllMetrics(), "no event, nothing passed on")
 			}
 			outcome := "accepted"
-			if tt.bad != "" {
+			if tt.Bad != "" {
 				outcome = "refused"
-				assert.Equal(t, int64(1), telemetryValue(t, h, telDatagrams, attribute.String("reason", string(tt.bad))), "refused as %s", tt.bad)
+				assert.Equal(t, int64(1), telemetryValue(t, h, telDatagrams, attribute.String("reason", tt.Bad)), "refused as %s", tt.Bad)
 			}
 			assert.Equal(t, int64(1), telemetryValue(t, h, telDatagrams, attribute.String("outcome", outcome)))
 			assert.Equal(t, int64(1), telemetryValue(t, h, telDatagrams), "one datagram counted once")
-			assert.Equal(t, tt.calls+tt.attempts, telemetryValue(t, h, telEvents, attribute.String("outcome", "accepted")))
+			assert.Equal(t, int64(tt.Calls+tt.Attempts), telemetryValue(t, h, telEvents, attribute.String("outcome", "accepted")))
 		})
 	}
 }

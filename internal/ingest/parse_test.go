@@ -11,72 +11,29 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opencsm/csm-go/internal/ingest/ingesttest"
 )
 
 const (
-	callJSON    = `{"ClientId":"app","Api":"GetItem","Service":"DynamoDB","Timestamp":1700000000000,"Type":"ApiCall","Version":1,"AttemptCount":1,"Latency":12,"FinalHttpStatusCode":200,"MaxRetriesExceeded":0,"Region":"us-west-2","UserAgent":"aws-sdk-go/1.55.8 (go1.24; linux; amd64)"}`
-	attemptJSON = `{"ClientId":"app","Api":"GetItem","Service":"DynamoDB","Timestamp":1700000000000,"Type":"ApiCallAttempt","Version":1,"AttemptLatency":11,"HttpStatusCode":200,"AccessKey":"AKIAIOSFODNN7EXAMPLE","SessionToken":"FwoGZXIvYXdzEXAMPLETOKEN","Fqdn":"dynamodb.us-west-2.amazonaws.com","ConnectionReused":0,"DnsLatency":1.5,"TcpLatency":2,"SslLatency":3,"AcquireConnectionLatency":7,"ConnectLatency":6,"RequestLatency":4,"DestinationIp":"10.0.0.1","XAmzRequestId":"R1"}`
+	callJSON    = ingesttest.CallJSON
+	attemptJSON = ingesttest.AttemptJSON
 )
 
-// parseCases are datagrams, each with the calls and attempts it holds and
-// why it is bad.
-var parseCases = []struct {
-	name            string
-	datagram        string
-	calls, attempts int
-	bad             BadReason
-}{
-	{name: "object", datagram: callJSON, calls: 1},
-	{name: "trailing newline", datagram: callJSON + "\n", calls: 1},
-	{name: "white space around", datagram: " \r\n\t" + callJSON + " \r\n", calls: 1},
-	{name: "array of objects", datagram: "[" + attemptJSON + ", " + callJSON + "]", calls: 1, attempts: 1},
-	{name: "newline-separated objects", datagram: attemptJSON + "\n" + attemptJSON + "\n" + callJSON + "\n", calls: 1, attempts: 2},
-	{name: "objects back to back", datagram: attemptJSON + callJSON, calls: 1, attempts: 1},
-	{name: "pretty-printed", datagram: "{\n  \"Type\": \"ApiCall\",\n  \"Service\": \"S3\"\n}\n", calls: 1},
-	{name: "unknown fields", datagram: `{"Type":"ApiCall","Extra":{"a":[1,2,{"b":null}]},"More":null,"Latency":null}`, calls: 1},
-	{name: "fractional latency", datagram: `{"Type":"ApiCall","Latency":12.5}`, calls: 1},
-	{name: "keys in any case", datagram: `{"type":"ApiCall","SERVICE":"S3","aPi":"GetObject"}`, calls: 1},
-	{name: "the Kelvin sign folds to k", datagram: `{"Type":"ApiCall","AccessKey":"AKIAIOSFODNN7EXAMPLE","Access\u212aey":1}`, bad: BadWrongType},
-	{name: "escaped key", datagram: `{"\u0054ype":"ApiCall"}`, calls: 1},
-	{name: "escaped value", datagram: `{"Type":"Api\u0043all"}`, calls: 1},
-	{name: "the last of two keys wins", datagram: `{"Type":"Nope","Type":"ApiCall"}`, calls: 1},
-	{name: "null timing", datagram: `{"Type":"ApiCallAttempt","DnsLatency":1,"DnsLatency":null}`, attempts: 1},
-
-	{name: "empty", datagram: "", bad: BadEmpty},
-	{name: "white space", datagram: " \n\t\r\n", bad: BadEmpty},
-	{name: "empty array", datagram: "[]", bad: BadEmpty},
-	{name: "truncated JSON", datagram: callJSON[:40], bad: BadNotJSON},
-	{name: "not JSON", datagram: "hello, agent", bad: BadNotJSON},
-	{name: "binary", datagram: "\x00\xff\xfe\x01\x02", bad: BadNotJSON},
-	{name: "garbage after an object", datagram: callJSON + " }", calls: 1, bad: BadNotJSON},
-	{name: "a syntax error undoes its array", datagram: "[" + callJSON + ",1,x]", bad: BadNotJSON},
-	{name: "control character in a string", datagram: "{\"Type\":\"ApiCall\",\"Service\":\"a\x01\"}", bad: BadNotJSON},
-	{name: "string latency", datagram: `{"Type":"ApiCall","Latency":"12"}`, bad: BadWrongType},
-	{name: "numeric service", datagram: `{"Type":"ApiCall","Service":42}`, bad: BadWrongType},
-	{name: "numeric type", datagram: `{"Type":1}`, bad: BadWrongType},
-	{name: "fractional attempt count", datagram: `{"Type":"ApiCall","AttemptCount":1.5}`, bad: BadWrongType},
-	{name: "attempt count in exponent form", datagram: `{"Type":"ApiCall","AttemptCount":1e2}`, bad: BadWrongType},
-	{name: "latency out of range", datagram: `{"Type":"ApiCall","Latency":1e400}`, bad: BadWrongType},
-	{name: "timestamp out of range", datagram: `{"Type":"ApiCall","Timestamp":9223372036854775808}`, bad: BadWrongType},
-	{name: "object session token", datagram: `{"Type":"ApiCallAttempt","SessionToken":{"a":1}}`, bad: BadWrongType},
-	{name: "number", datagram: "42", bad: BadWrongType},
-	{name: "string", datagram: `"ApiCall"`, bad: BadWrongType},
-	{name: "null", datagram: "null", bad: BadWrongType},
-	{name: "array with a number", datagram: "[" + callJSON + ",1]", calls: 1, bad: BadWrongType},
-	{name: "no type", datagram: `{"Service":"S3","Api":"GetObject"}`, bad: BadUnknownType},
-	{name: "empty object", datagram: `{}`, bad: BadUnknownType},
-	{name: "unknown type", datagram: `{"Type":"ApiCallSummary"}`, bad: BadUnknownType},
-	{name: "type in lower case", datagram: `{"Type":"apicall"}`, bad: BadUnknownType},
-	{name: "a bad line among good ones", datagram: callJSON + "\n{\"Type\":\"Other\"}\n" + attemptJSON, calls: 1, attempts: 1, bad: BadUnknownType},
-	{name: "nested as deep as encoding/json allows", datagram: `{"Type":"ApiCall","X":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + "}", calls: 1},
-	{name: "nested too deep", datagram: `{"Type":"ApiCall","X":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + "}", bad: BadNotJSON},
+// parseCases are the datagrams every receiver is tested with
+// (ingesttest.Datagrams), and those about the parser's nesting bound.
+func parseCases() []ingesttest.Datagram {
+	return append(ingesttest.Datagrams(),
+		ingesttest.Datagram{Name: "nested as deep as encoding/json allows", Data: `{"Type":"ApiCall","X":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + "}", Calls: 1},
+		ingesttest.Datagram{Name: "nested too deep", Data: `{"Type":"ApiCall","X":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + "}", Bad: string(BadNotJSON)},
+	)
 }
 
 func TestParse(t *testing.T) {
-	for _, tt := range parseCases {
-		t.Run(tt.name, func(t *testing.T) {
-			events, bad := Parse(nil, []byte(tt.datagram))
-			assert.Equal(t, tt.bad, bad)
+	for _, tt := range parseCases() {
+		t.Run(tt.Name, func(t *testing.T) {
+			events, bad := Parse(nil, []byte(tt.Data))
+			assert.Equal(t, BadReason(tt.Bad), bad)
 			calls, attempts := 0, 0
 			for _, e := range events {
 				if e.Type == TypeAPICall {
@@ -85,9 +42,9 @@ func TestParse(t *testing.T) {
 					attempts++
 				}
 			}
-			assert.Equal(t, tt.calls, calls, "calls")
-			assert.Equal(t, tt.attempts, attempts, "attempts")
-			assertAgrees(t, []byte(tt.datagram))
+			assert.Equal(t, tt.Calls, calls, "calls")
+			assert.Equal(t, tt.Attempts, attempts, "attempts")
+			assertAgrees(t, []byte(tt.Data))
 		})
 	}
 }
